@@ -1,0 +1,109 @@
+//! Typed settings from the environment, with errors that name the variable.
+//!
+//! Services read their configuration through an [`Env`] in `config.rs` and nowhere else.
+//! Tests build their configuration directly or from a map, never from the process
+//! environment.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+
+use anyhow::{Context, anyhow};
+
+/// A view of environment variables. Empty values count as unset.
+pub struct Env {
+    lookup: Box<dyn Fn(&str) -> Option<String>>,
+}
+
+impl Env {
+    /// The process environment (after `dotenvy` loaded `.env`, in `main`).
+    pub fn from_process() -> Self {
+        Self { lookup: Box::new(|key| std::env::var(key).ok()) }
+    }
+
+    /// A fixed map, for tests.
+    pub fn from_map(map: HashMap<String, String>) -> Self {
+        Self { lookup: Box::new(move |key| map.get(key).cloned()) }
+    }
+
+    /// The value of `key`, if set and not empty.
+    pub fn optional(&self, key: &str) -> Option<String> {
+        (self.lookup)(key).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The value of `key`, or `default`.
+    pub fn string(&self, key: &str, default: &str) -> String {
+        self.optional(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// The value of `key` parsed as `T`, or `default` when unset. A value that does not
+    /// parse is an error naming the key, what was expected and what was found.
+    pub fn parsed<T>(&self, key: &str, default: T) -> anyhow::Result<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match self.optional(key) {
+            None => Ok(default),
+            Some(raw) => raw.trim().parse::<T>().map_err(|e| {
+                anyhow!("{key}: expected {}, got {raw:?} ({e})", std::any::type_name::<T>().rsplit("::").next().unwrap_or("a value"))
+            }),
+        }
+    }
+
+    /// The value of `key`; an error naming it when unset.
+    pub fn required(&self, key: &str) -> anyhow::Result<String> {
+        self.optional(key).with_context(|| format!("{key}: must be set"))
+    }
+}
+
+/// Where the service runs. Production refuses development conveniences (generated keys,
+/// default secrets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// The default: keys are generated on first start.
+    Development,
+    /// Secrets and keys must be provided.
+    Production,
+}
+
+impl FromStr for AppEnv {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "development" | "dev" | "local" | "test" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            _ => Err("`development` or `production`".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_value() {
+        let err = env(&[("PORT_SECS", "ten")]).parsed::<u64>("PORT_SECS", 1).unwrap_err().to_string();
+        assert!(err.starts_with("PORT_SECS: expected u64, got \"ten\""), "{err}");
+    }
+
+    #[test]
+    fn unset_and_empty_values_take_the_default() {
+        let env = env(&[("EMPTY", "  ")]);
+        assert_eq!(env.parsed::<u64>("EMPTY", 7).unwrap(), 7);
+        assert_eq!(env.string("UNSET", "d"), "d");
+        assert!(env.required("EMPTY").unwrap_err().to_string().contains("EMPTY"));
+    }
+
+    #[test]
+    fn app_env_parses_both_names() {
+        assert_eq!("Production".parse::<AppEnv>().unwrap(), AppEnv::Production);
+        assert!("staging".parse::<AppEnv>().is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! RSA signing keys: generated, stored as PKCS#8 PEM, named by their RFC 7638 thumbprint.
+//!
+//! Keys are generated with aws-lc-rs, never with the `rsa` crate, whose private-key
+//! operations leak timing (RUSTSEC-2023-0071).
+
+use std::fmt;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::KeyPair as _;
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+
+use crate::claims::ACCESS_TOKEN_TYPE;
+
+/// Why a key could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The PEM is not an RSA private key in PKCS#8.
+    #[error("not an RSA private key in PKCS#8 PEM: {0}")]
+    Invalid(String),
+    /// The key is smaller than 2048 bits (RFC 7518 §3.3).
+    #[error("RSA keys must be at least 2048 bits, this one has {0}")]
+    TooSmall(usize),
+    /// The crypto library failed.
+    #[error("cryptographic failure: {0}")]
+    Crypto(String),
+}
+
+/// A private RSA key ready to sign RS256 tokens, with its public forms.
+#[derive(Clone)]
+pub struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Jwk,
+    public_pem: String,
+    private_pem: String,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("private_pem", &"[redacted]").finish()
+    }
+}
+
+impl SigningKey {
+    /// A fresh 2048-bit key.
+    pub fn generate() -> Result<Self, KeyError> {
+        let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let der = pair.as_der().map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+        Self::from_pkcs8_pem(&pem)
+    }
+
+    /// Reads a PKCS#8 PEM (`BEGIN PRIVATE KEY`).
+    pub fn from_pkcs8_pem(private_pem: &str) -> Result<Self, KeyError> {
+        crate::install_crypto_provider();
+        let parsed = pem::parse(private_pem).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        if parsed.tag() != "PRIVATE KEY" {
+            return Err(KeyError::Invalid(format!("PEM label is {:?}", parsed.tag())));
+        }
+        let pair = KeyPair::from_pkcs8(parsed.contents()).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        let bits = pair.public_modulus_len() * 8;
+        if bits < 2048 {
+            return Err(KeyError::TooSmall(bits));
+        }
+        let spki = pair.public_key().as_der().map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let public_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()));
+        let encoding =
+            EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        jwk.common.key_id = Some(kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Ok(Self { kid, encoding, jwk, public_pem, private_pem: private_pem.to_owned() })
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, used as `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as a JWK (`kty`, `use`, `alg`, `kid`, `n`, `e`; nothing private).
+    pub fn jwk(&self) -> &Jwk {
+        &self.jwk
+    }
+
+    /// The public key as SPKI PEM (`BEGIN PUBLIC KEY`).
+    pub fn public_pem(&self) -> &str {
+        &self.public_pem
+    }
+
+    /// The private key as PKCS#8 PEM, for writing to the key store only.
+    pub fn private_pem(&self) -> &str {
+        &self.private_pem
+    }
+
+    /// The access-token header this key signs with: RS256, `typ: at+jwt`, its `kid`.
+    pub fn access_token_header(&self) -> Header {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(self.kid.clone());
+        header
+    }
+
+    /// Signs `claims` as an access token.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
+        self.sign_with_header(&self.access_token_header(), claims)
+    }
+
+    /// Signs `claims` under any header: tests use this to forge tokens.
+    pub fn sign_with_header<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String, KeyError> {
+        jsonwebtoken::encode(header, claims, &self.encoding).map_err(|e| KeyError::Crypto(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::jwk::AlgorithmParameters;
+
+    #[test]
+    fn the_kid_is_the_rfc_7638_thumbprint_of_the_public_key() {
+        let key = crate::testing::test_key();
+        let AlgorithmParameters::RSA(rsa) = &key.jwk().algorithm else { panic!("not an RSA JWK") };
+        let canonical = format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, rsa.e, rsa.n);
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        assert_eq!(key.kid(), URL_SAFE_NO_PAD.encode(digest.as_ref()));
+    }
+
+    #[test]
+    fn a_key_survives_a_round_trip_through_its_pem() {
+        let key = crate::testing::test_key();
+        let again = SigningKey::from_pkcs8_pem(key.private_pem()).unwrap();
+        assert_eq!(again.kid(), key.kid());
+        assert_eq!(again.public_pem(), key.public_pem());
+    }
+
+    #[test]
+    fn the_jwk_holds_only_public_members() {
+        let value = serde_json::to_value(crate::testing::test_key().jwk()).unwrap();
+        let mut members: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+        members.sort();
+        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
+    }
+
+    #[test]
+    fn debug_output_redacts_the_private_key() {
+        let shown = format!("{:?}", crate::testing::test_key());
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    }
+
+    #[test]
+    fn garbage_is_not_a_key() {
+        assert!(SigningKey::from_pkcs8_pem("not a pem").is_err());
+        let public_only = crate::testing::test_key().public_pem().to_owned();
+        assert!(SigningKey::from_pkcs8_pem(&public_only).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! Access-token verification: RS256 only, every claim checked, nothing taken from the token
+//! itself to decide how to verify it.
+//!
+//! jsonwebtoken checks the signature, `exp`, `nbf`, `iss` and `aud`, but only when told:
+//! by default it requires no claim but `exp`, skips `nbf`, and never looks at `typ` or
+//! `crit`. [`Verifier`] sets all of that up once and adds the checks the crate leaves out.
+
+use std::sync::Arc;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Header, Validation};
+
+use crate::claims::{ACCESS_TOKEN_TYPE, AccessClaims};
+use crate::error::RejectReason;
+use crate::keys::KeySource;
+use crate::scope::ScopeSet;
+
+/// Tokens longer than this are refused before any parsing: ours are under 1 KiB.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// `kid`s longer than this are refused without a key lookup (ours are 43 characters).
+const MAX_KID_BYTES: usize = 128;
+
+/// What a verifier accepts.
+#[derive(Debug, Clone)]
+pub struct VerifierSettings {
+    /// The only accepted `iss`, byte for byte.
+    pub issuer: String,
+    /// This service's name; a token is accepted only if its `aud` holds it.
+    pub audience: String,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_secs: u64,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    /// Its claims.
+    pub claims: AccessClaims,
+    /// Its `scope` claim, parsed.
+    pub scopes: ScopeSet,
+}
+
+/// Verifies access tokens against a [`KeySource`].
+pub struct Verifier {
+    settings: VerifierSettings,
+    validation: Validation,
+    keys: Arc<dyn KeySource>,
+}
+
+impl Verifier {
+    /// A verifier for `settings` that trusts the keys of `keys`.
+    pub fn new(settings: VerifierSettings, keys: Arc<dyn KeySource>) -> Self {
+        crate::install_crypto_provider();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = settings.leeway_secs;
+        Self { settings, validation, keys }
+    }
+
+    /// The settings this verifier enforces.
+    pub fn settings(&self) -> &VerifierSettings {
+        &self.settings
+    }
+
+    /// Verifies `token` and returns its claims, or why it was refused.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, RejectReason> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(RejectReason::Malformed);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| RejectReason::Malformed)?;
+        check_header(&header)?;
+        let kid = header.kid.as_deref().ok_or(RejectReason::UnknownKid)?;
+        if kid.is_empty() || kid.len() > MAX_KID_BYTES {
+            return Err(RejectReason::UnknownKid);
+        }
+        let key = self.keys.key(kid).await.ok_or(RejectReason::UnknownKid)?;
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &self.validation)
+            .map_err(|e| reason_for(e.kind()))?
+            .claims;
+        self.check_claims(&claims)?;
+        let scopes = ScopeSet::parse(&claims.scope).map_err(|_| RejectReason::Malformed)?;
+        Ok(VerifiedToken { claims, scopes })
+    }
+
+    /// The checks jsonwebtoken does not make.
+    fn check_claims(&self, claims: &AccessClaims) -> Result<(), RejectReason> {
+        if claims.sub.is_empty() || claims.jti.is_empty() || claims.client_id.is_empty() {
+            return Err(RejectReason::Malformed);
+        }
+        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
+        if claims.iat > now.saturating_add(leeway) {
+            return Err(RejectReason::NotYetValid);
+        }
+        Ok(())
+    }
+}
+
+/// Header checks, before any key is looked up.
+fn check_header(header: &Header) -> Result<(), RejectReason> {
+    if header.alg != Algorithm::RS256 {
+        return Err(RejectReason::BadSignature);
+    }
+    // RFC 9068 §4: only at+jwt; media types compare case-insensitively (RFC 7515 §4.1.9).
+    let typ_ok = header.typ.as_deref().is_some_and(|typ| {
+        typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE) || typ.eq_ignore_ascii_case("application/at+jwt")
+    });
+    if !typ_ok {
+        return Err(RejectReason::WrongType);
+    }
+    // We understand no critical extension (RFC 7515 §4.1.11), and never take key material
+    // or key locations from the token itself (RFC 8725 §3.10): refuse them outright.
+    if header.crit.is_some()
+        || header.jku.is_some()
+        || header.jwk.is_some()
+        || header.x5u.is_some()
+        || header.x5c.is_some()
+    {
+        return Err(RejectReason::Malformed);
+    }
+    Ok(())
+}
+
+fn reason_for(kind: &ErrorKind) -> RejectReason {
+    match kind {
+        ErrorKind::ExpiredSignature => RejectReason::Expired,
+        ErrorKind::ImmatureSignature => RejectReason::NotYetValid,
+        ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidKeyFormat => {
+            RejectReason::BadSignature
+        }
+        ErrorKind::InvalidIssuer => RejectReason::WrongIssuer,
+        ErrorKind::InvalidAudience => RejectReason::WrongAudience,
+        _ => RejectReason::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests;
