@@ -9,9 +9,12 @@
 //! - [`extractor`]: the actix extractor that turns a `Bearer` header into a [`extractor::Caller`].
 //! - [`error`]: the JSON error shape both services answer with, and the auth errors.
 //! - [`http`]: extractor configurations and middleware that keep every error in that shape.
+//! - `db` (feature `db`): the database layer both services share.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
 
 pub mod claims;
+#[cfg(feature = "db")]
+pub mod db;
 pub mod env;
 pub mod error;
 pub mod extractor;

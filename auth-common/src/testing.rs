@@ -40,3 +40,70 @@ pub fn user_claims(issuer: &str) -> AccessClaims {
         username: Some("alice".to_owned()),
     }
 }
+
+/// A database of its own for one test: a SQLite file in a temporary folder, or, when
+/// `TEST_DATABASE_URL` names a PostgreSQL server, a new database on it that is dropped
+/// when this value is.
+#[cfg(feature = "db")]
+pub struct TestDatabase {
+    /// The URL to give the service as `DATABASE_URL`.
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+#[cfg(feature = "db")]
+impl TestDatabase {
+    /// Creates the database; `prefix` names it (`users`, `posts`).
+    pub fn create(prefix: &str) -> Self {
+        use diesel::{Connection, PgConnection, RunQueryDsl};
+        let name = format!("test_{prefix}_{}", uuid::Uuid::new_v4().simple());
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(admin_url) => {
+                let mut conn = PgConnection::establish(&admin_url).expect("connecting to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("creating a test database");
+                let url = with_database_name(&admin_url, &name);
+                Self { url, admin_url: Some(admin_url), name, _dir: None }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("creating a temporary folder");
+                let url = dir.path().join(format!("{prefix}.db")).display().to_string();
+                Self { url, admin_url: None, name, _dir: Some(dir) }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "db")]
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        use diesel::{Connection, PgConnection, RunQueryDsl};
+        if let Some(admin_url) = &self.admin_url
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn);
+        }
+    }
+}
+
+/// `postgres://u:p@h:5432/admin?x=y` with the database `name` instead of `admin`.
+#[cfg(feature = "db")]
+fn with_database_name(url: &str, name: &str) -> String {
+    let query_start = url.find('?').unwrap_or(url.len());
+    let (base, query) = url.split_at(query_start);
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    match base[authority_end..].find('/') {
+        Some(slash) => format!("{}/{name}{query}", &base[..authority_end + slash]),
+        None => format!("{base}/{name}{query}"),
+    }
+}
+
+#[cfg(all(test, feature = "db"))]
+mod tests {
+    #[test]
+    fn the_database_name_is_replaced_and_the_query_kept() {
+        assert_eq!(super::with_database_name("postgres://u:p@h:5432/admin?sslmode=disable", "t1"), "postgres://u:p@h:5432/t1?sslmode=disable");
+        assert_eq!(super::with_database_name("postgres://u@h", "t1"), "postgres://u@h/t1");
+    }
+}

@@ -1,0 +1,162 @@
+//! The database layer both services share: one binary serves SQLite and PostgreSQL,
+//! chosen at run time by `DATABASE_URL`.
+//!
+//! Nothing outside a service's `db/` module knows which backend it talks to: queries are
+//! written once against [`DbConnection`], diesel's `MultiConnection` over the two.
+//!
+//! **The `web::block` boundary.** diesel is synchronous: a query blocks its thread until
+//! the database answers, and so does waiting for a pooled connection. Run on one of
+//! actix's few async workers, that would stall every other request the worker serves.
+//! [`blocking`] therefore takes the connection *and* runs the queries on the blocking
+//! thread pool; handlers never touch a connection themselves.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, the production database.
+    Postgresql(PgConnection),
+    /// SQLite, the zero-set-up default.
+    Sqlite(SqliteConnection),
+}
+
+/// A pool of [`DbConnection`]s.
+pub type DbPool = Pool<ConnectionManager>;
+
+/// The backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// Anything else: a file path, `sqlite://path` or `:memory:`.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend `url` selects.
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") { Self::Postgres } else { Self::Sqlite }
+    }
+}
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time: the database is down or overloaded.
+    #[error("no database connection available: {0}")]
+    Unavailable(#[from] r2d2::Error),
+    /// The blocking task was cancelled (the server is shutting down).
+    #[error("the database task was cancelled")]
+    Cancelled,
+}
+
+/// Opens connections for the pool, choosing the backend from the URL rather than by trial
+/// (diesel's own manager would try PostgreSQL first, then SQLite, for every URL).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(DbConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
+                let mut conn = SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; the busy timeout makes a second
+                // writer wait for the lock instead of failing at once.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// A pool for `url`, with its migrations (one set per backend) applied.
+///
+/// PostgreSQL gets `max_size` connections; SQLite allows one writer at a time, so a few
+/// connections are all it can use.
+pub fn connect(url: &str, max_size: u32, sqlite: EmbeddedMigrations, postgres: EmbeddedMigrations) -> anyhow::Result<DbPool> {
+    let backend = Backend::of(url);
+    let size = match backend {
+        Backend::Postgres => max_size,
+        Backend::Sqlite => max_size.min(4),
+    };
+    let pool = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(ConnectionManager { url: url.to_owned(), backend })
+        .map_err(|e| anyhow::anyhow!("connecting to the database ({backend:?}): {e}"))?;
+    let mut conn = pool.get()?;
+    let applied = match &mut *conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(postgres).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(sqlite).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("running database migrations: {e}"))?;
+    if applied > 0 {
+        log::info!("applied {applied} database migration(s)");
+    }
+    Ok(pool)
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool (see the module docs).
+pub async fn blocking<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| E::from(DbError::Cancelled))?
+}
+
+/// Whether the database answers a trivial query: for readiness checks.
+pub async fn ping(pool: &DbPool) -> Result<(), String> {
+    blocking(pool, |conn| diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(PingError::Query))
+        .await
+        .map_err(|e: PingError| e.to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PingError {
+    #[error("the database did not answer: {0}")]
+    Query(diesel::result::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Whether `err` is a unique-constraint violation, on either backend.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}

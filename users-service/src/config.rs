@@ -1,0 +1,201 @@
+//! The service's settings, read once from the environment at start.
+//!
+//! | variable | default |
+//! |---|---|
+//! | `BIND_ADDR` | `127.0.0.1:8081` |
+//! | `DATABASE_URL` | `users.db` (SQLite); a `postgres://` URL selects PostgreSQL |
+//! | `DATABASE_MAX_CONNECTIONS` | 10 (PostgreSQL; SQLite uses at most 4) |
+//! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
+//! | `JWT_AUDIENCE` | `users-service` |
+//! | `JWT_KEYS_DIR` | `./keys` |
+//! | `JWT_LEEWAY_SECS` | 30 |
+//! | `ACCESS_TOKEN_TTL_SECS` | 900 |
+//! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days) |
+//! | `JWKS_MAX_AGE_SECS` | 300 |
+//! | `OAUTH_CLIENTS` | none: `id:secret:scope scope;…` |
+//! | `APP_ENV` | `development` |
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use auth_common::env::{AppEnv, Env};
+use auth_common::scope::ScopeSet;
+
+use crate::tokens::clients::{ClientSecret, OAuthClient};
+
+/// Everything users-service needs to start.
+#[derive(Clone)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free port (tests).
+    pub bind_addr: SocketAddr,
+    /// SQLite path or `postgres://` URL.
+    pub database_url: String,
+    /// PostgreSQL pool size.
+    pub database_max_connections: u32,
+    /// `iss` of every token, and the base of the URLs in the discovery documents.
+    pub issuer: String,
+    /// This service's own audience.
+    pub audience: String,
+    /// Folder of the signing keys.
+    pub keys_dir: PathBuf,
+    /// Clock skew allowed when verifying, in seconds.
+    pub leeway_secs: u64,
+    /// Lifetime of an access token, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Absolute lifetime of a refresh-token family, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// `Cache-Control: max-age` of the JWKS, in seconds.
+    pub jwks_max_age_secs: u64,
+    /// Service accounts for the client-credentials grant.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// Development or production.
+    pub app_env: AppEnv,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Client secrets are held only as hashes, but even those stay out of logs.
+        f.debug_struct("Config")
+            .field("bind_addr", &self.bind_addr)
+            .field("database", &auth_common::db::Backend::of(&self.database_url))
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("keys_dir", &self.keys_dir)
+            .field("oauth_clients", &self.oauth_clients.iter().map(|c| &c.id).collect::<Vec<_>>())
+            .field("app_env", &self.app_env)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from(&Env::from_process())
+    }
+
+    /// Reads any [`Env`].
+    pub fn from(env: &Env) -> anyhow::Result<Self> {
+        let app_env = env.parsed("APP_ENV", AppEnv::Development)?;
+        let oauth_clients = match env.optional("OAUTH_CLIENTS") {
+            Some(raw) => parse_clients(&raw, app_env).context("OAUTH_CLIENTS")?,
+            None => Vec::new(),
+        };
+        let issuer = env.string("JWT_ISSUER", "http://127.0.0.1:8081");
+        if issuer.ends_with('/') || issuer.contains(['?', '#']) {
+            bail!("JWT_ISSUER: expected a URL with no trailing slash, query or fragment, got {issuer:?}");
+        }
+        let config = Self {
+            bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            database_url: env.string("DATABASE_URL", "users.db"),
+            database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
+            issuer,
+            audience: env.string("JWT_AUDIENCE", "users-service"),
+            keys_dir: env.parsed("JWT_KEYS_DIR", PathBuf::from("./keys"))?,
+            leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
+            access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
+            jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
+            oauth_clients,
+            app_env,
+        };
+        if config.access_token_ttl_secs == 0 || config.refresh_token_ttl_secs == 0 {
+            bail!("ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_SECS: expected a positive number of seconds");
+        }
+        Ok(config)
+    }
+}
+
+/// Parses `id:secret:scope scope;id2:secret2:scope` (split at the first two colons).
+fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>> {
+    let mut clients: Vec<OAuthClient> = Vec::new();
+    for (index, entry) in raw.split(';').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+        let mut parts = entry.splitn(3, ':');
+        let (Some(id), Some(secret), Some(scope)) = (parts.next(), parts.next(), parts.next()) else {
+            bail!("entry {}: expected `client_id:secret:scope scope`", index + 1);
+        };
+        let id = id.trim();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            bail!("entry {}: the client id must be letters, digits, `-`, `_` or `.`", index + 1);
+        }
+        // A user's `sub` is their numeric id: a numeric client id could pass for a user.
+        if id.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("client {id}: a client id must not be all digits (it would look like a user id)");
+        }
+        if clients.iter().any(|c| c.id == id) {
+            bail!("client {id}: listed twice");
+        }
+        if secret.len() < 16 && app_env == AppEnv::Production {
+            bail!("client {id}: production needs a secret of at least 16 characters");
+        }
+        if secret.is_empty() {
+            bail!("client {id}: the secret is empty");
+        }
+        let scopes = ScopeSet::parse(scope.trim()).map_err(|e| anyhow::anyhow!("client {id}: {e}"))?;
+        if scopes.is_empty() {
+            bail!("client {id}: grant it at least one scope");
+        }
+        clients.push(OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes });
+    }
+    Ok(clients)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = Config::from(&env(&[])).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.issuer, "http://127.0.0.1:8081");
+        assert_eq!(config.audience, "users-service");
+        assert_eq!((config.access_token_ttl_secs, config.refresh_token_ttl_secs), (900, 1_209_600));
+        assert_eq!((config.jwks_max_age_secs, config.leeway_secs), (300, 30));
+    }
+
+    #[test]
+    fn clients_split_at_the_first_two_colons() {
+        let config = Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3:cr:et:users:read; ci:x:posts:read posts:write")])).unwrap();
+        assert_eq!(config.oauth_clients.len(), 2);
+        assert_eq!(config.oauth_clients[0].id, "posts-service");
+        assert!(config.oauth_clients[0].secret.matches("s3"));
+        // "cr:et:users:read" is the scope part: it does not parse as scopes.
+        let err = Config::from(&env(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();
+        assert!(format!("{err:#}").contains("OAUTH_CLIENTS"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (key, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("ACCESS_TOKEN_TTL_SECS", "-1"),
+            ("APP_ENV", "staging"),
+            ("JWT_ISSUER", "http://x/"),
+            ("OAUTH_CLIENTS", "123:secret:users:read"),
+            ("OAUTH_CLIENTS", "a:secret:"),
+        ] {
+            let err = Config::from(&env(&[(key, value)])).err().unwrap_or_else(|| panic!("{key}={value} was accepted"));
+            assert!(format!("{err:#}").contains(key), "{key}={value}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_short_client_secrets() {
+        let err = Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", "svc:short:users:read")])).err().unwrap();
+        assert!(format!("{err:#}").contains("16 characters"));
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let config = Config::from(&env(&[("OAUTH_CLIENTS", "svc:topsecretvalue123:users:read")])).unwrap();
+        assert!(!format!("{config:?}").contains("topsecret"));
+    }
+}

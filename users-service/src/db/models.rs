@@ -1,0 +1,56 @@
+//! Rows as they are read and written.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{refresh_tokens, users};
+
+/// A stored user.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A user to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// A stored refresh token (its hash, never the token).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: i64,
+    pub token_hash: String,
+    pub family_id: String,
+    pub user_id: i64,
+    pub client_id: String,
+    pub scope: String,
+    pub issued_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// A refresh token to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct NewRefreshToken<'a> {
+    pub token_hash: &'a str,
+    pub family_id: &'a str,
+    pub user_id: i64,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    pub issued_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

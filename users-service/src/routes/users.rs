@@ -1,0 +1,117 @@
+//! Registration and user lookups.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use auth_common::db::blocking;
+use auth_common::extractor::Caller;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::{NewUser, UserRow};
+use crate::db::users;
+use crate::domain::{Email, Password, UserId, UserIds, Username};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// `POST /users`. Unknown fields (`role`, `scope`, `id`…) are ignored, never assigned.
+#[derive(Debug, Deserialize)]
+pub struct CreateUserRequest {
+    username: String,
+    email: String,
+    password: String,
+}
+
+/// A user as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct PrivateUser {
+    id: i64,
+    username: String,
+    email: String,
+    created_at: DateTime<Utc>,
+}
+
+/// A user as any authorised caller sees it: no email.
+#[derive(Debug, Serialize)]
+pub struct PublicUser {
+    id: i64,
+    username: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for PrivateUser {
+    fn from(row: UserRow) -> Self {
+        Self { id: row.id, username: row.username, email: row.email, created_at: row.created_at.and_utc() }
+    }
+}
+
+impl From<UserRow> for PublicUser {
+    fn from(row: UserRow) -> Self {
+        Self { id: row.id, username: row.username, created_at: row.created_at.and_utc() }
+    }
+}
+
+/// Registers a user: 201, 409 when the name is taken, 422 when a field is invalid.
+pub async fn create_user(state: web::Data<AppState>, body: web::Json<CreateUserRequest>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let username = Username::parse(&body.username)?;
+    let email = Email::parse(&body.email)?;
+    let password = Password::parse(body.password)?;
+    let password_hash = state.passwords.hash(password).await?;
+    let row = blocking(&state.pool, move |conn| {
+        let new = NewUser {
+            username: username.as_str(),
+            email: email.as_str(),
+            password_hash: &password_hash,
+            created_at: Utc::now().naive_utc(),
+        };
+        users::insert(conn, &new).map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict("that username is taken"),
+            other => other,
+        })
+    })
+    .await?;
+    Ok(private(HttpResponse::Created()).json(PrivateUser::from(row)))
+}
+
+/// `GET /users/me`: the caller, with email. People only.
+pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let id = UserId::new(caller.user_id()?);
+    let row = blocking(&state.pool, move |conn| users::find_by_id(conn, id).map_err(ApiError::from)).await?;
+    let row = row.ok_or(ApiError::NotFound("this user no longer exists"))?;
+    Ok(private(HttpResponse::Ok()).json(PrivateUser::from(row)))
+}
+
+/// `GET /users/{id}` (scope `users:read`).
+pub async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_scope("users:read")?;
+    let id = UserId::parse(&path).ok_or(ApiError::NotFound("no such user"))?;
+    let row = blocking(&state.pool, move |conn| users::find_by_id(conn, id).map_err(ApiError::from)).await?;
+    let row = row.ok_or(ApiError::NotFound("no such user"))?;
+    Ok(private(HttpResponse::Ok()).json(PublicUser::from(row)))
+}
+
+/// `GET /users?ids=`.
+#[derive(Debug, Deserialize)]
+pub struct ListUsersQuery {
+    ids: String,
+}
+
+/// The users list of a batch lookup.
+#[derive(Debug, Serialize)]
+pub struct UserList {
+    users: Vec<PublicUser>,
+}
+
+/// `GET /users?ids=1,2,3` (scope `users:read`): at most 100 ids, unknown ones left out.
+pub async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::Query<ListUsersQuery>) -> ApiResult<HttpResponse> {
+    caller.require_scope("users:read")?;
+    let ids = UserIds::parse(&query.ids)?;
+    let rows = blocking(&state.pool, move |conn| users::find_many(conn, &ids.values()).map_err(ApiError::from)).await?;
+    Ok(private(HttpResponse::Ok()).json(UserList { users: rows.into_iter().map(PublicUser::from).collect() }))
+}
+
+/// Personal data is not for shared caches.
+fn private(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    builder
+}

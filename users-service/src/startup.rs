@@ -1,0 +1,92 @@
+//! Building the application: state made once, routes registered, the listener bound.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use auth_common::http::{form_config, json_config, json_errors, path_config, query_config, security_headers};
+use auth_common::verifier::{Verifier, VerifierSettings};
+
+use crate::config::Config;
+use crate::keys::KeyRing;
+use crate::passwords::PasswordHasher;
+use crate::routes;
+use crate::state::AppState;
+use crate::tokens::access::TokenIssuer;
+use crate::tokens::clients::ClientRegistry;
+
+/// Bodies here are small JSON or forms; anything bigger is refused with 413.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The access-log line: the path without its query string, which could carry anything.
+const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
+
+/// A built, listening users-service.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.bind_addr` and builds the app.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind_addr).with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    /// Builds the app on a listener bound already (tests bind port 0 first, so they know
+    /// the address the issuer URL must name).
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        auth_common::install_crypto_provider();
+        let port = listener.local_addr()?.port();
+        let (url, max) = (config.database_url.clone(), config.database_max_connections);
+        let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
+        let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env)?);
+        let verifier = web::Data::new(Verifier::new(
+            VerifierSettings { issuer: config.issuer.clone(), audience: config.audience.clone(), leeway_secs: config.leeway_secs },
+            keys.clone(),
+        ));
+        let passwords = PasswordHasher::default();
+        passwords.warm_up();
+        let state = web::Data::new(AppState {
+            pool,
+            issuer: TokenIssuer::new(keys.clone(), config.issuer.clone(), config.access_token_ttl_secs),
+            keys,
+            clients: ClientRegistry::new(config.oauth_clients.clone()),
+            passwords,
+            issuer_url: config.issuer.clone(),
+            jwks_max_age_secs: config.jwks_max_age_secs,
+            refresh_token_ttl_secs: config.refresh_token_ttl_secs,
+        });
+        log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(json_errors())
+                .wrap(security_headers())
+                .wrap(Logger::new(LOG_FORMAT).custom_request_replace("method", |req| req.method().to_string()))
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(json_config(BODY_LIMIT))
+                .app_data(form_config(BODY_LIMIT))
+                .app_data(query_config())
+                .app_data(path_config())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

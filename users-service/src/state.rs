@@ -1,0 +1,30 @@
+//! What every handler shares, built once in `startup`.
+
+use std::sync::Arc;
+
+use auth_common::db::DbPool;
+
+use crate::keys::KeyRing;
+use crate::passwords::PasswordHasher;
+use crate::tokens::access::TokenIssuer;
+use crate::tokens::clients::ClientRegistry;
+
+/// The application state, registered as `web::Data<AppState>`.
+pub struct AppState {
+    /// The database.
+    pub pool: DbPool,
+    /// The signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Mints access tokens.
+    pub issuer: TokenIssuer,
+    /// The service accounts.
+    pub clients: ClientRegistry,
+    /// Hashes and checks passwords.
+    pub passwords: PasswordHasher,
+    /// The public base URL, `iss` of every token.
+    pub issuer_url: String,
+    /// `Cache-Control: max-age` of the JWKS.
+    pub jwks_max_age_secs: u64,
+    /// Lifetime of a refresh-token family.
+    pub refresh_token_ttl_secs: u64,
+}

@@ -1,0 +1,37 @@
+//! Issuing tokens: access tokens ([`access`]), refresh tokens ([`refresh`]), the service
+//! accounts of the client-credentials grant ([`clients`]), and the token response.
+
+pub mod access;
+pub mod clients;
+pub mod oauth_request;
+pub mod refresh;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{self, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+/// The token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The signed access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The granted scopes.
+    pub scope: String,
+    /// For users only: the refresh token to use next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl TokenResponse {
+    /// The response, never cached (RFC 6749 §5.1).
+    pub fn into_response(self) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+            .json(self)
+    }
+}
