@@ -163,11 +163,12 @@ mod tests {
 
     #[test]
     fn clients_split_at_the_first_two_colons() {
-        let config = Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3:cr:et:users:read; ci:x:posts:read posts:write")])).unwrap();
+        let config = Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3cret:users:read; ci:x:posts:read posts:write")])).unwrap();
         assert_eq!(config.oauth_clients.len(), 2);
         assert_eq!(config.oauth_clients[0].id, "posts-service");
-        assert!(config.oauth_clients[0].secret.matches("s3"));
-        // "cr:et:users:read" is the scope part: it does not parse as scopes.
+        assert!(config.oauth_clients[0].secret.matches("s3cret"));
+        assert_eq!(config.oauth_clients[1].scopes.to_string(), "posts:read posts:write");
+        // A colon in the secret shifts the split: "cr:et:users:read" is not a scope list.
         let err = Config::from(&env(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();
         assert!(format!("{err:#}").contains("OAUTH_CLIENTS"), "{err:#}");
     }

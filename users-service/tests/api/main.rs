@@ -1,0 +1,12 @@
+//! users-service's integration tests: the real application on a random port, a fresh
+//! database per test (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
+
+mod bad_input;
+mod health;
+mod helpers;
+mod login;
+mod oauth;
+mod refresh;
+mod startup;
+mod users;
+mod well_known;

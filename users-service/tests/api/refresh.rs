@@ -1,0 +1,98 @@
+//! The refresh-token grant: rotation, reuse detection, binding and scope.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{SERVICE_CLIENT, TestUsers, error_of, spawn_users, spawn_users_with};
+
+async fn refresh(users: &TestUsers, token: &str) -> reqwest::Response {
+    users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)], None).await
+}
+
+#[tokio::test]
+async fn each_refresh_returns_a_new_token_and_the_new_access_token_works() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let response = refresh(&users, &tokens.refresh).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    let next = body["refresh_token"].as_str().unwrap();
+    assert_ne!(next, tokens.refresh);
+    assert_eq!(users.get_with_token("/users/me", body["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(refresh(&users, next).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reusing_a_spent_token_revokes_the_whole_family() {
+    // Arrange: RT1 → RT2.
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let body: Value = refresh(&users, &tokens.refresh).await.json().await.unwrap();
+    let second = body["refresh_token"].as_str().unwrap().to_owned();
+    // Act: RT1 again.
+    let (status, error) = error_of(refresh(&users, &tokens.refresh).await).await;
+    // Assert: refused, and RT2 is dead too.
+    assert_eq!((status, error.error.as_str()), (StatusCode::BAD_REQUEST, "invalid_grant"));
+    assert_eq!(error_of(refresh(&users, &second).await).await.1.error, "invalid_grant");
+}
+
+#[tokio::test]
+async fn concurrent_uses_of_one_token_succeed_exactly_once() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let attempts = (0..10).map(|_| refresh(&users, &tokens.refresh));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let wider = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read admin:all")], None).await;
+    assert_eq!(error_of(wider).await.1.error, "invalid_scope");
+    let narrower = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read")], None).await;
+    assert_eq!(narrower.status(), StatusCode::OK, "the refused widening must not have spent the token");
+    let body: Value = narrower.json().await.unwrap();
+    assert_eq!(body["scope"], "posts:read");
+    let claims = users.verify_independently(body["access_token"].as_str().unwrap(), "posts-service").await.unwrap();
+    assert_eq!(claims["aud"], serde_json::json!(["posts-service"]));
+}
+
+#[tokio::test]
+async fn a_users_refresh_token_is_refused_to_another_client_without_being_spent() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let by_service = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], Some(SERVICE_CLIENT)).await;
+    assert_eq!(error_of(by_service).await.1.error, "invalid_grant");
+    let wrong_secret = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], Some(("posts-service", "nope"))).await;
+    assert_eq!(error_of(wrong_secret).await.1.error, "invalid_client");
+    let as_login = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("client_id", "login")], None).await;
+    assert_eq!(as_login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tokens_that_are_not_refresh_tokens_are_invalid_grants() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    for (case, token) in [("an access token", tokens.access.as_str()), ("garbage", "garbage"), ("empty-looking", "=")] {
+        let (status, body) = error_of(refresh(&users, token).await).await;
+        assert_eq!((status, body.error.as_str()), (StatusCode::BAD_REQUEST, "invalid_grant"), "case {case}");
+    }
+    let missing = users.token_request(&[("grant_type", "refresh_token")], None).await;
+    assert_eq!(error_of(missing).await.1.error, "invalid_request");
+    let as_bearer = users.get_with_token("/users/me", &tokens.refresh).await;
+    assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_refresh_token_expires_with_its_family() {
+    let users = spawn_users_with(|c| c.refresh_token_ttl_secs = 1).await;
+    let tokens = users.user_tokens("alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, body) = error_of(refresh(&users, &tokens.refresh).await).await;
+    assert_eq!(body.error, "invalid_grant");
+    assert!(body.error_description.contains("expired"), "{}", body.error_description);
+}
