@@ -101,7 +101,12 @@ impl ManageConnection for ConnectionManager {
 ///
 /// PostgreSQL gets `max_size` connections; SQLite allows one writer at a time, so a few
 /// connections are all it can use.
-pub fn connect(url: &str, max_size: u32, sqlite: EmbeddedMigrations, postgres: EmbeddedMigrations) -> anyhow::Result<DbPool> {
+pub fn connect(
+    url: &str,
+    max_size: u32,
+    sqlite: EmbeddedMigrations,
+    postgres: EmbeddedMigrations,
+) -> anyhow::Result<DbPool> {
     let backend = Backend::of(url);
     let size = match backend {
         Backend::Postgres => max_size,

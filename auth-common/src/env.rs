@@ -10,9 +10,12 @@ use std::str::FromStr;
 
 use anyhow::{Context, anyhow};
 
+/// Looks a variable up by name.
+type Lookup = Box<dyn Fn(&str) -> Option<String>>;
+
 /// A view of environment variables. Empty values count as unset.
 pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String>>,
+    lookup: Lookup,
 }
 
 impl Env {
@@ -46,7 +49,10 @@ impl Env {
         match self.optional(key) {
             None => Ok(default),
             Some(raw) => raw.trim().parse::<T>().map_err(|e| {
-                anyhow!("{key}: expected {}, got {raw:?} ({e})", std::any::type_name::<T>().rsplit("::").next().unwrap_or("a value"))
+                anyhow!(
+                    "{key}: expected {}, got {raw:?} ({e})",
+                    std::any::type_name::<T>().rsplit("::").next().unwrap_or("a value")
+                )
             }),
         }
     }

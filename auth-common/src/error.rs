@@ -153,9 +153,11 @@ impl ResponseError for AuthError {
                 "this endpoint needs an access token: send `Authorization: Bearer <token>`".to_owned(),
                 Some("Bearer".to_owned()),
             ),
-            Self::InvalidRequest(why) => {
-                ("invalid_request", (*why).to_owned(), Some(format!("Bearer error=\"invalid_request\", error_description=\"{why}\"")))
-            }
+            Self::InvalidRequest(why) => (
+                "invalid_request",
+                (*why).to_owned(),
+                Some(format!("Bearer error=\"invalid_request\", error_description=\"{why}\"")),
+            ),
             Self::Rejected(reason) => (
                 "invalid_token",
                 reason.description().to_owned(),
@@ -187,8 +189,7 @@ mod tests {
 
     fn parts(err: &AuthError) -> (StatusCode, Option<String>, ErrorBody) {
         let response = err.error_response();
-        let challenge =
-            response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+        let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
         let status = response.status();
         let body = response.into_body().try_into_bytes().unwrap();
         (status, challenge, serde_json::from_slice(&body).unwrap())
@@ -200,7 +201,12 @@ mod tests {
             (AuthError::Missing, 401, Some("Bearer"), "unauthorized"),
             (AuthError::InvalidRequest("two tokens"), 400, Some("Bearer error=\"invalid_request\""), "invalid_request"),
             (AuthError::Rejected(RejectReason::Expired), 401, Some("Bearer error=\"invalid_token\""), "invalid_token"),
-            (AuthError::InsufficientScope("posts:write"), 403, Some("Bearer error=\"insufficient_scope\", scope=\"posts:write\""), "insufficient_scope"),
+            (
+                AuthError::InsufficientScope("posts:write"),
+                403,
+                Some("Bearer error=\"insufficient_scope\", scope=\"posts:write\""),
+                "insufficient_scope",
+            ),
             (AuthError::Forbidden("people only"), 403, None, "forbidden"),
             (AuthError::Misconfigured, 500, None, "internal_error"),
         ];
@@ -208,7 +214,10 @@ mod tests {
             let (got_status, got_challenge, body) = parts(&err);
             assert_eq!(got_status.as_u16(), status, "status of {err:?}");
             match challenge {
-                Some(prefix) => assert!(got_challenge.as_deref().unwrap_or_default().starts_with(prefix), "challenge of {err:?}: {got_challenge:?}"),
+                Some(prefix) => assert!(
+                    got_challenge.as_deref().unwrap_or_default().starts_with(prefix),
+                    "challenge of {err:?}: {got_challenge:?}"
+                ),
                 None => assert!(got_challenge.is_none(), "{err:?} should carry no challenge"),
             }
             assert_eq!(body.error, code, "code of {err:?}");

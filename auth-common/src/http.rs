@@ -22,9 +22,11 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 
 fn json_problem(err: &JsonPayloadError) -> HttpProblem {
     match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            HttpProblem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {limit} bytes"))
-        }
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => HttpProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        ),
         JsonPayloadError::ContentType => HttpProblem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -60,15 +62,21 @@ pub fn form_config(limit: usize) -> web::FormConfig {
 
 fn form_problem(err: &UrlencodedError) -> HttpProblem {
     match err {
-        UrlencodedError::Overflow { limit, .. } => {
-            HttpProblem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {limit} bytes"))
-        }
+        UrlencodedError::Overflow { limit, .. } => HttpProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        ),
         UrlencodedError::ContentType => HttpProblem::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "send the parameters form-encoded (`Content-Type: application/x-www-form-urlencoded`)",
         ),
-        _ => HttpProblem::new(StatusCode::BAD_REQUEST, "invalid_request", "the form body is malformed or lacks a parameter"),
+        _ => HttpProblem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the form body is malformed or lacks a parameter",
+        ),
     }
 }
 
@@ -76,7 +84,8 @@ fn form_problem(err: &UrlencodedError) -> HttpProblem {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
         let QueryPayloadError::Deserialize(e) = &err else {
-            return HttpProblem::new(StatusCode::BAD_REQUEST, "invalid_request", "the query string is malformed").into();
+            return HttpProblem::new(StatusCode::BAD_REQUEST, "invalid_request", "the query string is malformed")
+                .into();
         };
         HttpProblem::new(StatusCode::BAD_REQUEST, "invalid_request", format!("the query string is invalid: {e}")).into()
     })
@@ -136,6 +145,9 @@ mod tests {
         let quoting = "invalid type: integer `123456789`, expected a string at line 1 column 30";
         assert!(!describe_serde_error(quoting).contains("123456789"));
         let missing = "missing field `password` at line 1 column 20";
-        assert_eq!(describe_serde_error(missing), "the body does not have the expected fields: missing field `password`");
+        assert_eq!(
+            describe_serde_error(missing),
+            "the body does not have the expected fields: missing field `password`"
+        );
     }
 }

@@ -22,8 +22,10 @@ pub struct ScopeError(String);
 impl Scope {
     /// Parses one scope token.
     pub fn parse(raw: &str) -> Result<Self, ScopeError> {
-        let valid_part =
-            |p: &str| (1..=32).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        let valid_part = |p: &str| {
+            (1..=32).contains(&p.len())
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
         match raw.split_once(':') {
             Some((resource, action)) if valid_part(resource) && valid_part(action) => Ok(Self(raw.to_owned())),
             // Never echo more than a short prefix of what a client sent.

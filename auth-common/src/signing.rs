@@ -69,7 +69,8 @@ impl SigningKey {
         let public_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()));
         let encoding =
             EncodingKey::from_rsa_pem(private_pem.as_bytes()).map_err(|e| KeyError::Invalid(e.to_string()))?;
-        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let mut jwk =
+            Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| KeyError::Crypto(e.to_string()))?;
         let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError::Crypto(e.to_string()))?;
         jwk.common.key_id = Some(kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);

@@ -1,6 +1,9 @@
 //! Test helpers: keys generated at run time (we commit no private key, not even a test
 //! one) and claim sets to sign, valid or deliberately broken.
 
+// Test helpers fail loudly: a panic here is a failed test, not a crashed service.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::OnceLock;
 
 use crate::claims::AccessClaims;
@@ -62,7 +65,9 @@ impl TestDatabase {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin_url) => {
                 let mut conn = PgConnection::establish(&admin_url).expect("connecting to TEST_DATABASE_URL");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("creating a test database");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .expect("creating a test database");
                 let url = with_database_name(&admin_url, &name);
                 Self { url, admin_url: Some(admin_url), name, _dir: None }
             }
@@ -82,7 +87,8 @@ impl Drop for TestDatabase {
         if let Some(admin_url) = &self.admin_url
             && let Ok(mut conn) = PgConnection::establish(admin_url)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn);
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn);
         }
     }
 }
@@ -103,7 +109,10 @@ fn with_database_name(url: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {
-        assert_eq!(super::with_database_name("postgres://u:p@h:5432/admin?sslmode=disable", "t1"), "postgres://u:p@h:5432/t1?sslmode=disable");
+        assert_eq!(
+            super::with_database_name("postgres://u:p@h:5432/admin?sslmode=disable", "t1"),
+            "postgres://u:p@h:5432/t1?sslmode=disable"
+        );
         assert_eq!(super::with_database_name("postgres://u@h", "t1"), "postgres://u@h/t1");
     }
 }

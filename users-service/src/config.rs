@@ -163,7 +163,9 @@ mod tests {
 
     #[test]
     fn clients_split_at_the_first_two_colons() {
-        let config = Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3cret:users:read; ci:x:posts:read posts:write")])).unwrap();
+        let config =
+            Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3cret:users:read; ci:x:posts:read posts:write")]))
+                .unwrap();
         assert_eq!(config.oauth_clients.len(), 2);
         assert_eq!(config.oauth_clients[0].id, "posts-service");
         assert!(config.oauth_clients[0].secret.matches("s3cret"));
@@ -190,7 +192,8 @@ mod tests {
 
     #[test]
     fn production_refuses_short_client_secrets() {
-        let err = Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", "svc:short:users:read")])).err().unwrap();
+        let err =
+            Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", "svc:short:users:read")])).err().unwrap();
         assert!(format!("{err:#}").contains("16 characters"));
     }
 

@@ -124,7 +124,10 @@ impl ResponseError for ApiError {
                 builder.insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
                 if matches!(e, OAuthError::InvalidClient) {
                     // RFC 6749 §5.2: a 401 names the scheme the client should use.
-                    builder.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"users-service\"")));
+                    builder.insert_header((
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"users-service\""),
+                    ));
                 }
                 builder.json(ErrorBody { error: e.code().to_owned(), error_description: e.to_string() })
             }
@@ -132,7 +135,8 @@ impl ResponseError for ApiError {
             Self::Conflict(d) => error_response(status, "conflict", d),
             Self::Unavailable(e) => {
                 log::warn!("database unavailable: {e}");
-                let mut response = error_response(status, "unavailable", "the service is temporarily unavailable; retry shortly");
+                let mut response =
+                    error_response(status, "unavailable", "the service is temporarily unavailable; retry shortly");
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 response
             }

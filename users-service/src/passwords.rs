@@ -49,7 +49,10 @@ impl PasswordHasher {
     /// The PHC string of a new password, with a fresh random salt.
     pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
         self.run(move || {
-            argon2().hash_password(password.expose().as_bytes()).map(|h| h.to_string()).map_err(|e| anyhow!("hashing a password: {e}"))
+            argon2()
+                .hash_password(password.expose().as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow!("hashing a password: {e}"))
         })
         .await
     }
@@ -68,9 +71,15 @@ impl PasswordHasher {
         .await
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, ApiError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _permit = self.permits.acquire().await.map_err(|e| anyhow!("password hasher closed: {e}"))?;
-        actix_web::web::block(work).await.map_err(|e| anyhow!("password hashing task failed: {e}"))?.map_err(ApiError::Internal)
+        actix_web::web::block(work)
+            .await
+            .map_err(|e| anyhow!("password hashing task failed: {e}"))?
+            .map_err(ApiError::Internal)
     }
 }
 

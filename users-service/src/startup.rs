@@ -33,7 +33,8 @@ pub struct Application {
 impl Application {
     /// Binds `config.bind_addr` and builds the app.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.bind_addr).with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
         Self::build_with_listener(config, listener).await
     }
 
@@ -46,7 +47,11 @@ impl Application {
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
         let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env)?);
         let verifier = web::Data::new(Verifier::new(
-            VerifierSettings { issuer: config.issuer.clone(), audience: config.audience.clone(), leeway_secs: config.leeway_secs },
+            VerifierSettings {
+                issuer: config.issuer.clone(),
+                audience: config.audience.clone(),
+                leeway_secs: config.leeway_secs,
+            },
             keys.clone(),
         ));
         let passwords = PasswordHasher::default();

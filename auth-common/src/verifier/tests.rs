@@ -49,11 +49,8 @@ fn header() -> Header {
 
 /// A token whose header is raw JSON, signed for real with the test key.
 fn sign_raw_header(header: Value, claims: &Value) -> String {
-    let message = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let message =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding_key(), Algorithm::RS256);
     format!("{message}.{}", signature.unwrap())
 }
@@ -88,12 +85,8 @@ fn each_bad_token_is_refused_with_its_reason() {
     let mut hs256 = Header::new(Algorithm::HS256);
     hs256.typ = Some("at+jwt".into());
     hs256.kid = Some(test_key().kid().to_owned());
-    let hs256_with_public_key = jsonwebtoken::encode(
-        &hs256,
-        &claims(),
-        &EncodingKey::from_secret(test_key().public_pem().as_bytes()),
-    )
-    .unwrap();
+    let hs256_with_public_key =
+        jsonwebtoken::encode(&hs256, &claims(), &EncodingKey::from_secret(test_key().public_pem().as_bytes())).unwrap();
     let mut stranger_header = stranger_key().access_token_header();
     stranger_header.kid = Some(test_key().kid().to_owned());
     let by_stranger = stranger_key().sign_with_header(&stranger_header, &claims()).unwrap();
@@ -105,8 +98,7 @@ fn each_bad_token_is_refused_with_its_reason() {
     let alg_none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), real_parts[1]);
     let alg_none_kept_signature =
         format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), real_parts[1], real_parts[2]);
-    let alg_rs512_header =
-        format!(r#"{{"alg":"RS512","typ":"at+jwt","kid":"{}"}}"#, test_key().kid());
+    let alg_rs512_header = format!(r#"{{"alg":"RS512","typ":"at+jwt","kid":"{}"}}"#, test_key().kid());
     let alg_swapped = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(alg_rs512_header), real_parts[1], real_parts[2]);
     let kid = test_key().kid().to_owned();
 
@@ -115,7 +107,11 @@ fn each_bad_token_is_refused_with_its_reason() {
         ("not yet valid", sign(&with(claims(), "nbf", json!(now + 300))), RejectReason::NotYetValid),
         ("issued in the future", sign(&with(claims(), "iat", json!(now + 3600))), RejectReason::NotYetValid),
         ("wrong issuer", sign(&with(claims(), "iss", json!("http://evil.test"))), RejectReason::WrongIssuer),
-        ("issuer with a trailing slash", sign(&with(claims(), "iss", json!("http://issuer.test/"))), RejectReason::WrongIssuer),
+        (
+            "issuer with a trailing slash",
+            sign(&with(claims(), "iss", json!("http://issuer.test/"))),
+            RejectReason::WrongIssuer,
+        ),
         ("issuer as an array", sign(&with(claims(), "iss", json!([ISSUER]))), RejectReason::Malformed),
         ("wrong audience", sign(&with(claims(), "aud", json!(["users-service"]))), RejectReason::WrongAudience),
         ("empty audience", sign(&with(claims(), "aud", json!([]))), RejectReason::WrongAudience),
@@ -142,23 +138,75 @@ fn each_bad_token_is_refused_with_its_reason() {
         ("alg changed to RS512", alg_swapped, RejectReason::BadSignature),
         ("typ absent", sign_header(&Header { typ: None, ..header() }, &claims()), RejectReason::WrongType),
         ("typ JWT", sign_header(&Header { typ: Some("JWT".into()), ..header() }, &claims()), RejectReason::WrongType),
-        ("typ rt+jwt", sign_header(&Header { typ: Some("rt+jwt".into()), ..header() }, &claims()), RejectReason::WrongType),
+        (
+            "typ rt+jwt",
+            sign_header(&Header { typ: Some("rt+jwt".into()), ..header() }, &claims()),
+            RejectReason::WrongType,
+        ),
         ("kid absent", sign_header(&Header { kid: None, ..header() }, &claims()), RejectReason::UnknownKid),
-        ("unknown kid", sign_header(&Header { kid: Some("nope".into()), ..header() }, &claims()), RejectReason::UnknownKid),
-        ("path-like kid", sign_header(&Header { kid: Some("../../../../dev/null".into()), ..header() }, &claims()), RejectReason::UnknownKid),
-        ("oversize kid", sign_header(&Header { kid: Some("k".repeat(4096)), ..header() }, &claims()), RejectReason::UnknownKid),
-        ("crit header", sign_header(&Header { crit: Some(vec!["exp".into()]), ..header() }, &claims()), RejectReason::Malformed),
-        ("empty crit header", sign_header(&Header { crit: Some(vec![]), ..header() }, &claims()), RejectReason::Malformed),
-        ("jku header", sign_header(&Header { jku: Some("http://127.0.0.1:9/jwks".into()), ..header() }, &claims()), RejectReason::Malformed),
-        ("x5u header", sign_header(&Header { x5u: Some("http://127.0.0.1:9/cert".into()), ..header() }, &claims()), RejectReason::Malformed),
-        ("x5c header", sign_header(&Header { x5c: Some(vec!["MIIB".into()]), ..header() }, &claims()), RejectReason::Malformed),
-        ("jwk header", sign_header(&Header { jwk: Some(test_key().jwk().clone()), ..header() }, &claims()), RejectReason::Malformed),
-        ("crit that is not an array", sign_raw_header(json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, "crit": "x"}), &claims()), RejectReason::Malformed),
+        (
+            "unknown kid",
+            sign_header(&Header { kid: Some("nope".into()), ..header() }, &claims()),
+            RejectReason::UnknownKid,
+        ),
+        (
+            "path-like kid",
+            sign_header(&Header { kid: Some("../../../../dev/null".into()), ..header() }, &claims()),
+            RejectReason::UnknownKid,
+        ),
+        (
+            "oversize kid",
+            sign_header(&Header { kid: Some("k".repeat(4096)), ..header() }, &claims()),
+            RejectReason::UnknownKid,
+        ),
+        (
+            "crit header",
+            sign_header(&Header { crit: Some(vec!["exp".into()]), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "empty crit header",
+            sign_header(&Header { crit: Some(vec![]), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "jku header",
+            sign_header(&Header { jku: Some("http://127.0.0.1:9/jwks".into()), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "x5u header",
+            sign_header(&Header { x5u: Some("http://127.0.0.1:9/cert".into()), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "x5c header",
+            sign_header(&Header { x5c: Some(vec!["MIIB".into()]), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "jwk header",
+            sign_header(&Header { jwk: Some(test_key().jwk().clone()), ..header() }, &claims()),
+            RejectReason::Malformed,
+        ),
+        (
+            "crit that is not an array",
+            sign_raw_header(json!({"alg": "RS256", "typ": "at+jwt", "kid": kid, "crit": "x"}), &claims()),
+            RejectReason::Malformed,
+        ),
         ("not a JWT", "abc".to_owned(), RejectReason::Malformed),
         ("two segments", "a.b".to_owned(), RejectReason::Malformed),
         ("five segments (JWE shape)", "a.b.c.d.e".to_owned(), RejectReason::Malformed),
-        ("header is an array", format!("{}.{}.x", URL_SAFE_NO_PAD.encode("[]"), real_parts[1]), RejectReason::Malformed),
-        ("oversize token", format!("{}.{}.{}", real_parts[0], "A".repeat(MAX_TOKEN_BYTES), real_parts[2]), RejectReason::Malformed),
+        (
+            "header is an array",
+            format!("{}.{}.x", URL_SAFE_NO_PAD.encode("[]"), real_parts[1]),
+            RejectReason::Malformed,
+        ),
+        (
+            "oversize token",
+            format!("{}.{}.{}", real_parts[0], "A".repeat(MAX_TOKEN_BYTES), real_parts[2]),
+            RejectReason::Malformed,
+        ),
     ];
     for (case, token, expected) in cases {
         match run(&token) {

@@ -66,7 +66,16 @@ mod tests {
     #[test]
     fn refuses_bad_lists() {
         let too_many = (1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-        for (case, raw) in [("empty", ""), ("letters", "a,b"), ("zero", "0"), ("negative", "-1"), ("plus sign", "+1"), ("trailing comma", "1,"), ("overflow", "99999999999999999999"), ("101 ids", too_many.as_str())] {
+        for (case, raw) in [
+            ("empty", ""),
+            ("letters", "a,b"),
+            ("zero", "0"),
+            ("negative", "-1"),
+            ("plus sign", "+1"),
+            ("trailing comma", "1,"),
+            ("overflow", "99999999999999999999"),
+            ("101 ids", too_many.as_str()),
+        ] {
             assert!(UserIds::parse(raw).is_err(), "case {case} was accepted");
         }
         let hundred = (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().join(",");

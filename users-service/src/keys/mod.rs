@@ -35,7 +35,8 @@ pub struct KeySet {
 impl KeySet {
     /// The keys of `stored` in force at `now`; an error when none can sign.
     pub fn at(stored: &[StoredKey], now: DateTime<Utc>) -> anyhow::Result<Self> {
-        let live: Vec<&StoredKey> = stored.iter().filter(|k| effective_state(&k.record, now) != KeyState::Retired).collect();
+        let live: Vec<&StoredKey> =
+            stored.iter().filter(|k| effective_state(&k.record, now) != KeyState::Retired).collect();
         let signer = live
             .iter()
             .filter(|k| effective_state(&k.record, now) == KeyState::Active)
@@ -115,7 +116,13 @@ impl KeySource for KeyRing {
 fn generate_first_key(dir: &Path) -> anyhow::Result<StoredKey> {
     let key = SigningKey::generate()?;
     let now = Utc::now();
-    let record = KeyRecord { kid: key.kid().to_owned(), state: KeyState::Active, created_at: now, activates_at: Some(now), retires_at: None };
+    let record = KeyRecord {
+        kid: key.kid().to_owned(),
+        state: KeyState::Active,
+        created_at: now,
+        activates_at: Some(now),
+        retires_at: None,
+    };
     store::write_key(dir, &key, &record)?;
     log::info!("generated signing key {} in {} (development only)", key.kid(), dir.display());
     Ok(StoredKey { record, key })

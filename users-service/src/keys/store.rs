@@ -64,9 +64,14 @@ pub fn load_all(dir: &Path) -> anyhow::Result<Vec<StoredKey>> {
         let record: KeyRecord = serde_json::from_slice(&fs::read(&path)?)
             .with_context(|| format!("{}: not a key state file", path.display()))?;
         let pem_path = path.with_extension("pem");
-        let mode = fs::metadata(&pem_path).with_context(|| format!("{}: missing", pem_path.display()))?.permissions().mode();
+        let mode =
+            fs::metadata(&pem_path).with_context(|| format!("{}: missing", pem_path.display()))?.permissions().mode();
         if mode & 0o077 != 0 {
-            bail!("{}: mode {:o} lets others read the private key; run `chmod 600` on it", pem_path.display(), mode & 0o777);
+            bail!(
+                "{}: mode {:o} lets others read the private key; run `chmod 600` on it",
+                pem_path.display(),
+                mode & 0o777
+            );
         }
         let pem = fs::read_to_string(&pem_path).with_context(|| format!("reading {}", pem_path.display()))?;
         let key = SigningKey::from_pkcs8_pem(&pem).with_context(|| format!("{}", pem_path.display()))?;
@@ -75,7 +80,7 @@ pub fn load_all(dir: &Path) -> anyhow::Result<Vec<StoredKey>> {
         }
         keys.push(StoredKey { record, key });
     }
-    keys.sort_by(|a, b| a.record.created_at.cmp(&b.record.created_at));
+    keys.sort_by_key(|k| k.record.created_at);
     Ok(keys)
 }
 
@@ -116,7 +121,13 @@ mod tests {
     use super::*;
 
     fn record(key: &SigningKey) -> KeyRecord {
-        KeyRecord { kid: key.kid().to_owned(), state: KeyState::Active, created_at: Utc::now(), activates_at: Some(Utc::now()), retires_at: None }
+        KeyRecord {
+            kid: key.kid().to_owned(),
+            state: KeyState::Active,
+            created_at: Utc::now(),
+            activates_at: Some(Utc::now()),
+            retires_at: None,
+        }
     }
 
     #[test]

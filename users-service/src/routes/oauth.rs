@@ -14,7 +14,11 @@ use crate::tokens::oauth_request::{ClientCredentials, FormParams};
 use crate::tokens::refresh::{self, RefreshRequest};
 
 /// `POST /oauth/token`.
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Vec<(String, String)>>) -> ApiResult<HttpResponse> {
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> ApiResult<HttpResponse> {
     let params = FormParams::new(form.into_inner())?;
     let credentials = ClientCredentials::read(req.headers(), &params)?;
     match params.get("grant_type") {
@@ -26,8 +30,13 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, form: web::Form
 }
 
 /// Trades a refresh token for a new access token and its successor refresh token.
-async fn refresh_grant(state: &AppState, params: &FormParams, credentials: ClientCredentials) -> ApiResult<HttpResponse> {
-    let presented = params.get("refresh_token").ok_or(OAuthError::InvalidRequest("refresh_token is required"))?.to_owned();
+async fn refresh_grant(
+    state: &AppState,
+    params: &FormParams,
+    credentials: ClientCredentials,
+) -> ApiResult<HttpResponse> {
+    let presented =
+        params.get("refresh_token").ok_or(OAuthError::InvalidRequest("refresh_token is required"))?.to_owned();
     let client_id = match credentials {
         ClientCredentials::None => None,
         // The login client is public; every other client must prove who it is.
@@ -37,7 +46,8 @@ async fn refresh_grant(state: &AppState, params: &FormParams, credentials: Clien
     };
     let scope = requested_scope(params)?;
     let request = RefreshRequest { client_id, scope };
-    let rotated = blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, Utc::now().naive_utc())).await?;
+    let rotated =
+        blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, Utc::now().naive_utc())).await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
     let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id)?;
     response.refresh_token = Some(rotated.refresh_token.into_string());
@@ -45,7 +55,11 @@ async fn refresh_grant(state: &AppState, params: &FormParams, credentials: Clien
 }
 
 /// A service account's token (RFC 6749 §4.4): no refresh token, scopes within its grant.
-fn client_credentials_grant(state: &AppState, params: &FormParams, credentials: ClientCredentials) -> ApiResult<HttpResponse> {
+fn client_credentials_grant(
+    state: &AppState,
+    params: &FormParams,
+    credentials: ClientCredentials,
+) -> ApiResult<HttpResponse> {
     let ClientCredentials::Secret { id, secret } = credentials else {
         return Err(OAuthError::InvalidClient.into());
     };
@@ -53,7 +67,9 @@ fn client_credentials_grant(state: &AppState, params: &FormParams, credentials: 
     let scopes = match requested_scope(params)? {
         None => client.scopes.clone(),
         Some(asked) if asked.is_subset(&client.scopes) && !asked.is_empty() => asked,
-        Some(_) => return Err(OAuthError::InvalidScope("the scope asked for exceeds what this client is granted").into()),
+        Some(_) => {
+            return Err(OAuthError::InvalidScope("the scope asked for exceeds what this client is granted").into());
+        }
     };
     let response = state.issuer.issue(Subject::Client, &scopes, &client.id)?;
     Ok(response.into_response())
@@ -62,7 +78,11 @@ fn client_credentials_grant(state: &AppState, params: &FormParams, credentials: 
 fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
     params
         .get("scope")
-        .map(|raw| ScopeSet::parse(raw).map_err(|_| OAuthError::InvalidScope("scope must be scopes like `posts:read` separated by single spaces")))
+        .map(|raw| {
+            ScopeSet::parse(raw).map_err(|_| {
+                OAuthError::InvalidScope("scope must be scopes like `posts:read` separated by single spaces")
+            })
+        })
         .transpose()
 }
 
@@ -70,7 +90,11 @@ fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> 
 /// well-formed request, whether or not the token existed (RFC 7009 §2.2), so the endpoint
 /// tells nobody which tokens exist. Access tokens are self-contained JWTs and cannot be
 /// revoked: they lapse at `exp`, at most `ACCESS_TOKEN_TTL_SECS` later.
-pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Vec<(String, String)>>) -> ApiResult<HttpResponse> {
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> ApiResult<HttpResponse> {
     let params = FormParams::new(form.into_inner())?;
     let client_id = match ClientCredentials::read(req.headers(), &params)? {
         ClientCredentials::None => None,
@@ -78,6 +102,7 @@ pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, form: web::For
         ClientCredentials::Secret { id, secret } => Some(state.clients.authenticate(&id, &secret)?.id.clone()),
     };
     let token = params.get("token").ok_or(OAuthError::InvalidRequest("token is required"))?.to_owned();
-    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), Utc::now().naive_utc())).await?;
+    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), Utc::now().naive_utc()))
+        .await?;
     Ok(HttpResponse::Ok().finish())
 }

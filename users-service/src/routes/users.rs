@@ -103,7 +103,11 @@ pub struct UserList {
 }
 
 /// `GET /users?ids=1,2,3` (scope `users:read`): at most 100 ids, unknown ones left out.
-pub async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::Query<ListUsersQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListUsersQuery>,
+) -> ApiResult<HttpResponse> {
     caller.require_scope("users:read")?;
     let ids = UserIds::parse(&query.ids)?;
     let rows = blocking(&state.pool, move |conn| users::find_many(conn, &ids.values()).map_err(ApiError::from)).await?;

@@ -124,7 +124,10 @@ mod tests {
             ClientCredentials::read(&none, &params(&[("client_id", "svc"), ("client_secret", "x")])).unwrap(),
             ClientCredentials::Secret { id: "svc".into(), secret: "x".into() }
         );
-        assert_eq!(ClientCredentials::read(&none, &params(&[("client_id", "login")])).unwrap(), ClientCredentials::Public("login".into()));
+        assert_eq!(
+            ClientCredentials::read(&none, &params(&[("client_id", "login")])).unwrap(),
+            ClientCredentials::Public("login".into())
+        );
         assert_eq!(ClientCredentials::read(&none, &params(&[])).unwrap(), ClientCredentials::None);
     }
 

@@ -106,7 +106,12 @@ pub struct RefreshRequest {
 
 /// Spends `presented` and returns its successor, or why not. A refusal never spends the
 /// token, except that presenting a spent token revokes its whole family.
-pub fn rotate(conn: &mut DbConnection, presented: &str, request: &RefreshRequest, now: NaiveDateTime) -> Result<Rotated, ApiError> {
+pub fn rotate(
+    conn: &mut DbConnection,
+    presented: &str,
+    request: &RefreshRequest,
+    now: NaiveDateTime,
+) -> Result<Rotated, ApiError> {
     let presented_hash = hash(presented);
     let Some(row) = refresh_tokens::find_by_hash(conn, &presented_hash)? else {
         return Err(OAuthError::InvalidGrant("the refresh token is invalid").into());
@@ -163,7 +168,9 @@ fn granted_scopes(row: &RefreshTokenRow, request: &RefreshRequest) -> Result<Sco
     match &request.scope {
         None => Ok(family),
         Some(asked) if asked.is_subset(&family) && !asked.is_empty() => Ok(asked.clone()),
-        Some(_) => Err(OAuthError::InvalidScope("a refresh can only keep or narrow the scope originally granted").into()),
+        Some(_) => {
+            Err(OAuthError::InvalidScope("a refresh can only keep or narrow the scope originally granted").into())
+        }
     }
 }
 
@@ -183,7 +190,12 @@ fn revoke_on_reuse(conn: &mut DbConnection, row: &RefreshTokenRow, now: NaiveDat
 
 /// Revokes the family of `presented` (RFC 7009). Unknown tokens are ignored: the answer
 /// must not tell whether a token exists. With `client_id`, only that client's tokens.
-pub fn revoke(conn: &mut DbConnection, presented: &str, client_id: Option<&str>, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    presented: &str,
+    client_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash(presented))?
         && client_id.is_none_or(|client| client == row.client_id)
     {

@@ -13,13 +13,37 @@ async fn malformed_bodies_get_json_errors() {
         users.client.post(users.url("/users")).header("content-type", content_type).body(body).send()
     };
     let cases = [
-        ("broken JSON", post("{\"username\":".into(), "application/json").await.unwrap(), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("JSON array", post("[]".into(), "application/json").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
-        ("text/plain", post("{}".into(), "text/plain").await.unwrap(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        ("oversize body", post(format!("{{\"username\":\"{}\"}}", "a".repeat(20_000)), "application/json").await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (
+            "broken JSON",
+            post("{\"username\":".into(), "application/json").await.unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "JSON array",
+            post("[]".into(), "application/json").await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            "text/plain",
+            post("{}".into(), "text/plain").await.unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversize body",
+            post(format!("{{\"username\":\"{}\"}}", "a".repeat(20_000)), "application/json").await.unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
     ];
     for (case, response, status, code) in cases {
-        assert_eq!(response.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "case {case}");
+        assert_eq!(
+            response.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "case {case}"
+        );
         let (got, body) = error_of(response).await;
         assert_eq!((got, body.error.as_str()), (status, code), "case {case}");
     }
@@ -73,7 +97,8 @@ async fn forged_and_invalid_tokens_are_refused_with_invalid_token() {
 async fn a_token_in_the_query_string_is_ignored() {
     let users = spawn_users().await;
     let tokens = users.user_tokens("alice").await;
-    let response = users.client.get(users.url(&format!("/users/me?access_token={}", tokens.access))).send().await.unwrap();
+    let response =
+        users.client.get(users.url(&format!("/users/me?access_token={}", tokens.access))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&response).as_deref(), Some("Bearer"));
     let body = json!(error_of(response).await.1.error);

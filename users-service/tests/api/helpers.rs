@@ -76,7 +76,11 @@ pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers 
 }
 
 fn client((id, secret): (&str, &str), scopes: &str) -> OAuthClient {
-    OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes: auth_common::scope::ScopeSet::parse(scopes).unwrap() }
+    OAuthClient {
+        id: id.to_owned(),
+        secret: ClientSecret::new(secret),
+        scopes: auth_common::scope::ScopeSet::parse(scopes).unwrap(),
+    }
 }
 
 impl TestUsers {
@@ -92,7 +96,11 @@ impl TestUsers {
 
     /// Registers `username` with [`PASSWORD`].
     pub async fn register(&self, username: &str) -> Response {
-        self.post_json("/users", &json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD})).await
+        self.post_json(
+            "/users",
+            &json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}),
+        )
+        .await
     }
 
     /// Logs in.
@@ -126,7 +134,8 @@ impl TestUsers {
 
     /// A client-credentials token for `(id, secret)`.
     pub async fn service_token(&self, (id, secret): (&str, &str)) -> String {
-        let body: Value = self.token_request(&[("grant_type", "client_credentials")], Some((id, secret))).await.json().await.unwrap();
+        let body: Value =
+            self.token_request(&[("grant_type", "client_credentials")], Some((id, secret))).await.json().await.unwrap();
         body["access_token"].as_str().expect("access_token").to_owned()
     }
 

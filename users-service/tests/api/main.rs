@@ -1,6 +1,9 @@
 //! users-service's integration tests: the real application on a random port, a fresh
 //! database per test (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
 
+// A failed expectation in a test helper is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bad_input;
 mod health;
 mod helpers;

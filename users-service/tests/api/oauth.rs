@@ -30,10 +30,13 @@ async fn client_credentials_by_basic_or_post_issue_a_token_without_refresh() {
 #[tokio::test]
 async fn a_service_account_gets_only_scopes_it_was_granted() {
     let users = spawn_users().await;
-    let narrower = users.token_request(&[("grant_type", "client_credentials"), ("scope", "users:read")], Some(SERVICE_CLIENT)).await;
+    let narrower = users
+        .token_request(&[("grant_type", "client_credentials"), ("scope", "users:read")], Some(SERVICE_CLIENT))
+        .await;
     assert_eq!(narrower.status(), StatusCode::OK);
     for scope in ["users:read posts:write", "admin:all", "not a scope"] {
-        let response = users.token_request(&[("grant_type", "client_credentials"), ("scope", scope)], Some(SERVICE_CLIENT)).await;
+        let response =
+            users.token_request(&[("grant_type", "client_credentials"), ("scope", scope)], Some(SERVICE_CLIENT)).await;
         let (status, body) = error_of(response).await;
         assert_eq!((status, body.error.as_str()), (StatusCode::BAD_REQUEST, "invalid_scope"), "scope {scope:?}");
     }
@@ -43,7 +46,11 @@ async fn a_service_account_gets_only_scopes_it_was_granted() {
 async fn bad_client_credentials_are_401_invalid_client_with_a_basic_challenge() {
     let users = spawn_users().await;
     let mut answers = Vec::new();
-    for (case, basic) in [("wrong secret", ("posts-service", "wrong")), ("unknown client", ("nobody", "wrong")), ("another client's secret", ("posts-service", OTHER_CLIENT.1))] {
+    for (case, basic) in [
+        ("wrong secret", ("posts-service", "wrong")),
+        ("unknown client", ("nobody", "wrong")),
+        ("another client's secret", ("posts-service", OTHER_CLIENT.1)),
+    ] {
         let response = users.token_request(&[("grant_type", "client_credentials")], Some(basic)).await;
         assert!(challenge(&response).is_some_and(|c| c.starts_with("Basic")), "case {case}");
         let (status, body) = error_of(response).await;
@@ -58,18 +65,35 @@ async fn bad_client_credentials_are_401_invalid_client_with_a_basic_challenge() 
 #[tokio::test]
 async fn malformed_token_requests_get_rfc_6749_errors() {
     let users = spawn_users().await;
-    let cases: [(&str, Vec<(&str, &str)>, Option<(&str, &str)>, &str); 5] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 5] = [
         ("no grant_type", vec![], None, "invalid_request"),
         ("unknown grant", vec![("grant_type", "password")], None, "unsupported_grant_type"),
         ("implicit grant", vec![("grant_type", "implicit")], None, "unsupported_grant_type"),
-        ("repeated grant_type", vec![("grant_type", "client_credentials"), ("grant_type", "client_credentials")], Some(SERVICE_CLIENT), "invalid_request"),
-        ("basic and post at once", vec![("grant_type", "client_credentials"), ("client_secret", SERVICE_CLIENT.1)], Some(SERVICE_CLIENT), "invalid_request"),
+        (
+            "repeated grant_type",
+            vec![("grant_type", "client_credentials"), ("grant_type", "client_credentials")],
+            Some(SERVICE_CLIENT),
+            "invalid_request",
+        ),
+        (
+            "basic and post at once",
+            vec![("grant_type", "client_credentials"), ("client_secret", SERVICE_CLIENT.1)],
+            Some(SERVICE_CLIENT),
+            "invalid_request",
+        ),
     ];
     for (case, params, basic, code) in cases {
         let (status, body) = error_of(users.token_request(&params, basic).await).await;
         assert_eq!((status, body.error.as_str()), (StatusCode::BAD_REQUEST, code), "case {case}");
     }
-    let json_body = users.client.post(users.url("/oauth/token")).json(&serde_json::json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    let json_body = users
+        .client
+        .post(users.url("/oauth/token"))
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(json_body).await.1.error, "invalid_request");
     let get = users.client.get(users.url("/oauth/token")).send().await.unwrap();
     assert_eq!(error_of(get).await.0, StatusCode::METHOD_NOT_ALLOWED);
@@ -79,12 +103,17 @@ async fn malformed_token_requests_get_rfc_6749_errors() {
 async fn revoking_a_refresh_token_kills_its_family_and_unknown_tokens_are_still_200() {
     let users = spawn_users().await;
     let tokens = users.user_tokens("alice").await;
-    let revoke = users.form("/oauth/revoke", &[("token", &tokens.refresh), ("token_type_hint", "access_token")], None).await;
+    let revoke =
+        users.form("/oauth/revoke", &[("token", &tokens.refresh), ("token_type_hint", "access_token")], None).await;
     assert_eq!(revoke.status(), StatusCode::OK);
-    let refresh = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], None).await;
+    let refresh =
+        users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], None).await;
     assert_eq!(error_of(refresh).await.1.error, "invalid_grant");
     for garbage in ["garbage", tokens.access.as_str()] {
-        assert_eq!(users.form("/oauth/revoke", &[("token", garbage), ("token_type_hint", "bogus")], None).await.status(), StatusCode::OK);
+        assert_eq!(
+            users.form("/oauth/revoke", &[("token", garbage), ("token_type_hint", "bogus")], None).await.status(),
+            StatusCode::OK
+        );
     }
     let missing = users.form("/oauth/revoke", &[], None).await;
     assert_eq!(error_of(missing).await.1.error, "invalid_request");
@@ -96,7 +125,8 @@ async fn another_client_cannot_revoke_a_users_refresh_token() {
     let tokens = users.user_tokens("alice").await;
     let revoke = users.form("/oauth/revoke", &[("token", &tokens.refresh)], Some(SERVICE_CLIENT)).await;
     assert_eq!(revoke.status(), StatusCode::OK);
-    let refresh = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], None).await;
+    let refresh =
+        users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], None).await;
     assert_eq!(refresh.status(), StatusCode::OK, "the token must still work");
     let bad_secret = users.form("/oauth/revoke", &[("token", &tokens.refresh)], Some(("posts-service", "wrong"))).await;
     assert_eq!(error_of(bad_secret).await.0, StatusCode::UNAUTHORIZED);

@@ -19,7 +19,10 @@ async fn each_refresh_returns_a_new_token_and_the_new_access_token_works() {
     let body: Value = response.json().await.unwrap();
     let next = body["refresh_token"].as_str().unwrap();
     assert_ne!(next, tokens.refresh);
-    assert_eq!(users.get_with_token("/users/me", body["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(
+        users.get_with_token("/users/me", body["access_token"].as_str().unwrap()).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(refresh(&users, next).await.status(), StatusCode::OK);
 }
 
@@ -51,9 +54,19 @@ async fn concurrent_uses_of_one_token_succeed_exactly_once() {
 async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
     let users = spawn_users().await;
     let tokens = users.user_tokens("alice").await;
-    let wider = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read admin:all")], None).await;
+    let wider = users
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read admin:all")],
+            None,
+        )
+        .await;
     assert_eq!(error_of(wider).await.1.error, "invalid_scope");
-    let narrower = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read")], None).await;
+    let narrower = users
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("scope", "posts:read")],
+            None,
+        )
+        .await;
     assert_eq!(narrower.status(), StatusCode::OK, "the refused widening must not have spent the token");
     let body: Value = narrower.json().await.unwrap();
     assert_eq!(body["scope"], "posts:read");
@@ -65,11 +78,23 @@ async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
 async fn a_users_refresh_token_is_refused_to_another_client_without_being_spent() {
     let users = spawn_users().await;
     let tokens = users.user_tokens("alice").await;
-    let by_service = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], Some(SERVICE_CLIENT)).await;
+    let by_service = users
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], Some(SERVICE_CLIENT))
+        .await;
     assert_eq!(error_of(by_service).await.1.error, "invalid_grant");
-    let wrong_secret = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)], Some(("posts-service", "nope"))).await;
+    let wrong_secret = users
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)],
+            Some(("posts-service", "nope")),
+        )
+        .await;
     assert_eq!(error_of(wrong_secret).await.1.error, "invalid_client");
-    let as_login = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("client_id", "login")], None).await;
+    let as_login = users
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh), ("client_id", "login")],
+            None,
+        )
+        .await;
     assert_eq!(as_login.status(), StatusCode::OK);
 }
 

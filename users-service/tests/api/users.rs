@@ -114,7 +114,12 @@ async fn the_batch_lookup_refuses_bad_id_lists() {
     let users = spawn_users().await;
     let token = users.service_token(SERVICE_CLIENT).await;
     let too_many = (1..=101).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-    for (case, path) in [("no ids", "/users".to_owned()), ("empty", "/users?ids=".to_owned()), ("letters", "/users?ids=a".to_owned()), ("101 ids", format!("/users?ids={too_many}"))] {
+    for (case, path) in [
+        ("no ids", "/users".to_owned()),
+        ("empty", "/users?ids=".to_owned()),
+        ("letters", "/users?ids=a".to_owned()),
+        ("101 ids", format!("/users?ids={too_many}")),
+    ] {
         let (status, body) = error_of(users.get_with_token(&path, &token).await).await;
         assert_eq!((status, body.error.as_str()), (StatusCode::BAD_REQUEST, "invalid_request"), "case {case}");
     }

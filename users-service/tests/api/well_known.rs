@@ -16,7 +16,10 @@ async fn the_jwks_publishes_only_public_rsa_members_and_is_cacheable() {
     let mut members: Vec<&str> = keys[0].as_object().unwrap().keys().map(String::as_str).collect();
     members.sort();
     assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
-    assert_eq!((keys[0]["kty"].as_str(), keys[0]["alg"].as_str(), keys[0]["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (keys[0]["kty"].as_str(), keys[0]["alg"].as_str(), keys[0]["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     // 2048 bits = 256 bytes = 342 base64url characters.
     assert!(keys[0]["n"].as_str().unwrap().len() >= 342);
 }
@@ -32,10 +35,12 @@ async fn both_discovery_documents_name_the_issuer_that_signs_the_tokens() {
         assert_eq!(doc["jwks_uri"], format!("{}/.well-known/jwks.json", users.address), "{path}");
         assert_eq!(doc["token_endpoint"], format!("{}/oauth/token", users.address), "{path}");
         assert_eq!(doc["revocation_endpoint"], format!("{}/oauth/revoke", users.address), "{path}");
-        let grants: Vec<&str> = doc["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+        let grants: Vec<&str> =
+            doc["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
         assert_eq!(grants, ["refresh_token", "client_credentials"], "{path}");
         // The JWKS the document points at is reachable and verifies the token.
-        let jwks: jsonwebtoken::jwk::JwkSet = users.client.get(doc["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            users.client.get(doc["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
         assert_eq!(jwks.keys.len(), 1);
     }
 }
