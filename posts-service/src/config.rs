@@ -1,14 +1,78 @@
 //! The service's settings, read once from the environment at start.
+//!
+//! | variable | default |
+//! |---|---|
+//! | `BIND_ADDR` | `127.0.0.1:8082` |
+//! | `DATABASE_URL` | `posts.db` (SQLite); a `postgres://` URL selects PostgreSQL |
+//! | `DATABASE_MAX_CONNECTIONS` | 10 |
+//! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
+//! | `JWT_AUDIENCE` | `posts-service` |
+//! | `JWT_LEEWAY_SECS` | 30 |
+//! | `USERS_SERVICE_URL` | `http://127.0.0.1:8081` |
+//! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
+//! | `JWKS_MIN_REFETCH_SECS` | 10 |
+//! | `USERS_TIMEOUT_MS` | 2000 |
+//! | `POSTS_CLIENT_ID`, `POSTS_CLIENT_SECRET` | `posts-service`, none |
+//! | `APP_ENV` | `development` |
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use auth_common::env::Env;
+use anyhow::bail;
+use auth_common::env::{AppEnv, Env};
+
+/// A secret that does not print.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, to send to the token endpoint only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "Secret(unset)" } else { "Secret([redacted])" })
+    }
+}
 
 /// Everything posts-service needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where to listen; port 0 picks a free port (tests).
     pub bind_addr: SocketAddr,
+    /// SQLite path or `postgres://` URL.
+    pub database_url: String,
+    /// PostgreSQL pool size.
+    pub database_max_connections: u32,
+    /// The only accepted `iss`.
+    pub issuer: String,
+    /// This service's audience.
+    pub audience: String,
+    /// Clock skew allowed, in seconds.
+    pub leeway_secs: u64,
+    /// users-service's internal base URL (for `/users` and `/oauth/token`).
+    pub users_service_url: String,
+    /// Where the JWKS is fetched from.
+    pub jwks_url: String,
+    /// Least time between two JWKS fetches caused by unknown `kid`s.
+    pub jwks_min_refetch: Duration,
+    /// Whole budget of one call to users-service, connect included.
+    pub users_timeout: Duration,
+    /// posts-service's own service account.
+    pub client_id: String,
+    /// Its secret; without one, the public feed answers without authors.
+    pub client_secret: Secret,
+    /// Development or production.
+    pub app_env: AppEnv,
 }
 
 impl Config {
@@ -19,6 +83,75 @@ impl Config {
 
     /// Reads any [`Env`].
     pub fn from(env: &Env) -> anyhow::Result<Self> {
-        Ok(Self { bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))? })
+        let app_env = env.parsed("APP_ENV", AppEnv::Development)?;
+        let users_service_url =
+            env.string("USERS_SERVICE_URL", "http://127.0.0.1:8081").trim_end_matches('/').to_owned();
+        if !users_service_url.starts_with("http://") && !users_service_url.starts_with("https://") {
+            bail!("USERS_SERVICE_URL: expected an http:// or https:// URL, got {users_service_url:?}");
+        }
+        let jwks_url = env.string("JWKS_URL", &format!("{users_service_url}/.well-known/jwks.json"));
+        let client_secret = Secret::new(env.optional("POSTS_CLIENT_SECRET").unwrap_or_default());
+        if app_env == AppEnv::Production && client_secret.expose().len() < 16 {
+            bail!("POSTS_CLIENT_SECRET: production needs the service account's secret (16 characters or more)");
+        }
+        let timeout_ms: u64 = env.parsed("USERS_TIMEOUT_MS", 2000)?;
+        if timeout_ms == 0 {
+            bail!("USERS_TIMEOUT_MS: expected a positive number of milliseconds");
+        }
+        Ok(Self {
+            bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
+            database_url: env.string("DATABASE_URL", "posts.db"),
+            database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
+            issuer: env.string("JWT_ISSUER", "http://127.0.0.1:8081"),
+            audience: env.string("JWT_AUDIENCE", "posts-service"),
+            leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
+            users_service_url,
+            jwks_url,
+            jwks_min_refetch: Duration::from_secs(env.parsed("JWKS_MIN_REFETCH_SECS", 10)?),
+            users_timeout: Duration::from_millis(timeout_ms),
+            client_id: env.string("POSTS_CLIENT_ID", "posts-service"),
+            client_secret,
+            app_env,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract_and_jwks_url_follows_users_service_url() {
+        let config = Config::from(&env(&[("USERS_SERVICE_URL", "http://users:8081/")])).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8082");
+        assert_eq!(config.audience, "posts-service");
+        assert_eq!(config.jwks_url, "http://users:8081/.well-known/jwks.json");
+        assert_eq!((config.jwks_min_refetch.as_secs(), config.users_timeout.as_millis()), (10, 2000));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (key, value) in [
+            ("USERS_TIMEOUT_MS", "fast"),
+            ("USERS_TIMEOUT_MS", "0"),
+            ("USERS_SERVICE_URL", "users:8081"),
+            ("JWKS_MIN_REFETCH_SECS", "-1"),
+        ] {
+            let err = Config::from(&env(&[(key, value)])).err().unwrap_or_else(|| panic!("{key}={value} accepted"));
+            assert!(format!("{err:#}").contains(key), "{key}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn production_needs_a_client_secret_and_debug_hides_it() {
+        assert!(Config::from(&env(&[("APP_ENV", "production")])).is_err());
+        let config = Config::from(&env(&[("POSTS_CLIENT_SECRET", "a-long-enough-secret")])).unwrap();
+        assert!(!format!("{config:?}").contains("a-long-enough-secret"));
     }
 }

@@ -1,6 +1,17 @@
-//! posts-service: stores posts and verifies every caller's token locally against the
-//! public keys users-service publishes.
+//! posts-service: stores posts, verifies every caller's token locally against the public
+//! keys users-service publishes (a cached JWKS), and fills posts with their authors from
+//! users-service in one batched call per page, passing the caller's token on.
+//!
+//! `main.rs` reads the [`config::Config`] and runs [`startup::Application`]; the tests
+//! start the very same application on a random port, beside a real users-service.
 
 pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod feed;
 pub mod routes;
+pub mod service_token;
 pub mod startup;
+pub mod state;
+pub mod users_client;

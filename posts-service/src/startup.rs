@@ -1,20 +1,34 @@
-//! Building the application.
+//! Building the application: the one HTTP client, the JWKS cache and its refresher, the
+//! verifier, the database, the routes.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth_common::http::{json_errors, security_headers};
+use auth_common::http::{json_config, json_errors, path_config, query_config, security_headers};
+use auth_common::jwks::JwksCache;
+use auth_common::verifier::{Verifier, VerifierSettings};
 
 use crate::config::Config;
 use crate::routes;
+use crate::service_token::ServiceTokens;
+use crate::state::AppState;
+use crate::users_client::UsersClient;
+
+/// A post is at most 200 + 10 000 characters; 64 KiB leaves room for JSON escapes.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The access-log line: the path without its query string.
+const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 
 /// A built, listening posts-service.
 pub struct Application {
     port: u16,
     server: Server,
+    refresher: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -26,14 +40,54 @@ impl Application {
     }
 
     /// Builds the app on a listener bound already.
-    pub async fn build_with_listener(_config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        auth_common::install_crypto_provider();
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(|| {
-            App::new().wrap(json_errors()).wrap(security_headers()).wrap(Logger::default()).configure(routes::configure)
+        // One client for the process: connection reuse to users-service, and one place for
+        // the timeouts. The total timeout bounds connect + request + body; no redirects,
+        // so a forwarded token cannot be bounced to another host.
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.users_timeout)
+            .timeout(config.users_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("posts-service/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        let jwks = Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch));
+        // The server starts at once; readiness waits for the first JWKS.
+        let refresher = jwks.spawn_refresher();
+        let verifier = web::Data::new(Verifier::new(
+            VerifierSettings {
+                issuer: config.issuer.clone(),
+                audience: config.audience.clone(),
+                leeway_secs: config.leeway_secs,
+            },
+            jwks.clone(),
+        ));
+        let (url, max) = (config.database_url.clone(), config.database_max_connections);
+        let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
+        let state = web::Data::new(AppState {
+            pool,
+            users: UsersClient::new(http, config.users_service_url.clone()),
+            service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
+            jwks,
+        });
+        log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(json_errors())
+                .wrap(security_headers())
+                .wrap(Logger::new(LOG_FORMAT).custom_request_replace("method", |req| req.method().to_string()))
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(json_config(BODY_LIMIT))
+                .app_data(query_config())
+                .app_data(path_config())
+                .configure(routes::configure)
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, refresher })
     }
 
     /// The port the server listens on.
@@ -43,6 +97,8 @@ impl Application {
 
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.refresher.abort();
+        result
     }
 }

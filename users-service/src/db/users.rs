@@ -7,15 +7,15 @@ use super::models::{NewUser, UserRow};
 use super::schema::users::dsl;
 use crate::domain::{UserId, Username};
 
-/// Inserts a user and returns it; a taken username is a unique violation.
-///
-/// diesel's `RETURNING` does not cross its multi-backend connection, so the row is read
-/// back by its unique name in the same transaction.
+/// Inserts a user and returns it; a taken username is a unique violation. diesel's
+/// `RETURNING` does not cross its multi-backend connection, so the statement is built for
+/// the concrete backend.
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow> {
-    conn.transaction(|conn| {
-        diesel::insert_into(dsl::users).values(new).execute(conn)?;
-        dsl::users.filter(dsl::username.eq(new.username)).select(UserRow::as_select()).first(conn)
-    })
+    let insert = diesel::insert_into(dsl::users).values(new);
+    match conn {
+        DbConnection::Postgresql(c) => insert.returning(UserRow::as_returning()).get_result(c),
+        DbConnection::Sqlite(c) => insert.returning(UserRow::as_returning()).get_result(c),
+    }
 }
 
 /// The user with this (normalised) name.

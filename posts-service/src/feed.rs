@@ -1,0 +1,154 @@
+//! Pages of posts with their authors: the one place posts meet users-service.
+//!
+//! A page costs at most one call to users-service, whatever the number of posts or
+//! authors: the distinct author ids go into one `GET /users?ids=`. When that call fails or
+//! runs out of time, the page still answers, with `author: null` on every post and
+//! `"degraded": true`; the next page tries again.
+
+use std::collections::{BTreeSet, HashMap};
+
+use auth_common::db::blocking;
+use auth_common::extractor::BearerToken;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::PostRow;
+use crate::db::posts;
+use crate::domain::{Cursor, PageLimit};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::users_client::{Author, UpstreamError};
+
+/// Whose token authorises the author lookup.
+#[derive(Debug, Clone, Copy)]
+pub enum LookupAs<'a> {
+    /// The caller's own token, passed on unchanged.
+    Caller(&'a BearerToken),
+    /// posts-service's service-account token: only where there is no caller at all.
+    Service,
+}
+
+/// A post as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct PostView {
+    id: i64,
+    title: String,
+    content: String,
+    user_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    author: Option<Author>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    degraded: bool,
+}
+
+impl PostView {
+    /// The view of `row` with `author` (`None`: unknown or not available).
+    pub fn new(row: PostRow, author: Option<Author>) -> Self {
+        Self {
+            id: row.id,
+            title: row.title,
+            content: row.content,
+            user_id: row.user_id,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            author,
+            degraded: false,
+        }
+    }
+}
+
+/// A page of posts.
+#[derive(Debug, Serialize)]
+pub struct PostPage {
+    posts: Vec<PostView>,
+    next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    degraded: bool,
+}
+
+/// `?limit=&cursor=&user_id=`.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+    user_id: Option<i64>,
+}
+
+/// Authors by id, and whether the lookup failed.
+pub struct Authors {
+    by_id: HashMap<i64, Author>,
+    degraded: bool,
+}
+
+/// One page, newest first, with authors.
+pub async fn page(state: &AppState, query: PageQuery, lookup: LookupAs<'_>) -> ApiResult<PostPage> {
+    let limit = PageLimit::parse(query.limit)?;
+    let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
+    let author = match query.user_id {
+        Some(id) if id <= 0 => return Err(ApiError::BadRequest("user_id must be a positive integer".to_owned())),
+        other => other,
+    };
+    let mut rows =
+        blocking(&state.pool, move |conn| posts::page(conn, limit, cursor, author).map_err(ApiError::from)).await?;
+    let more = rows.len() as i64 > limit.get();
+    rows.truncate(usize::try_from(limit.get()).unwrap_or(usize::MAX));
+    let next_cursor = if more { rows.last().map(|r| Cursor::after(r.id).encode()) } else { None };
+    let authors = authors(state, rows.iter().map(|r| r.user_id), lookup).await;
+    let posts = rows
+        .into_iter()
+        .map(|row| {
+            let author = authors.get(row.user_id);
+            PostView::new(row, author)
+        })
+        .collect();
+    Ok(PostPage { posts, next_cursor, degraded: authors.degraded })
+}
+
+/// One post with its author.
+pub async fn single(state: &AppState, row: PostRow, lookup: LookupAs<'_>) -> PostView {
+    let authors = authors(state, std::iter::once(row.user_id), lookup).await;
+    let author = authors.get(row.user_id);
+    let mut view = PostView::new(row, author);
+    view.degraded = authors.degraded;
+    view
+}
+
+impl Authors {
+    fn get(&self, id: i64) -> Option<Author> {
+        self.by_id.get(&id).cloned()
+    }
+}
+
+/// Looks up the distinct `ids` in one call. Never fails: a failure is a degraded answer.
+pub async fn authors(state: &AppState, ids: impl Iterator<Item = i64>, lookup: LookupAs<'_>) -> Authors {
+    let ids: Vec<i64> = ids.collect::<BTreeSet<_>>().into_iter().collect();
+    if ids.is_empty() {
+        return Authors { by_id: HashMap::new(), degraded: false };
+    }
+    let result = match lookup {
+        LookupAs::Caller(token) => state.users.authors(&ids, token).await,
+        LookupAs::Service => lookup_as_service(state, &ids).await,
+    };
+    match result {
+        Ok(by_id) => Authors { by_id, degraded: false },
+        Err(e) => {
+            log::warn!("authors unavailable, answering degraded: {e}");
+            Authors { by_id: HashMap::new(), degraded: true }
+        }
+    }
+}
+
+/// With posts-service's own token; if users-service refuses it (revoked, key rotated
+/// away), one fresh token and one retry.
+async fn lookup_as_service(state: &AppState, ids: &[i64]) -> Result<HashMap<i64, Author>, UpstreamError> {
+    let token = state.service_tokens.get(&state.users).await?;
+    match state.users.authors(ids, &token).await {
+        Err(UpstreamError::Status(status)) if status == reqwest::StatusCode::UNAUTHORIZED => {
+            state.service_tokens.invalidate(&token).await;
+            let token = state.service_tokens.get(&state.users).await?;
+            state.users.authors(ids, &token).await
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,121 @@
+//! The authenticated post routes. Each handler authenticates first (the `Caller`
+//! extractor: 401 before anything else happens), checks the scope (403), then parses.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use auth_common::db::blocking;
+use auth_common::extractor::Caller;
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::db::models::NewPost;
+use crate::db::posts::{self, OwnedWrite};
+use crate::domain::{PostContent, PostId, PostTitle};
+use crate::error::{ApiError, ApiResult};
+use crate::feed::{self, LookupAs, PageQuery, PostView};
+use crate::state::AppState;
+use crate::users_client::Author;
+
+/// The body of create and update.
+#[derive(Debug, Deserialize)]
+pub struct PostBody {
+    title: String,
+    content: String,
+}
+
+impl PostBody {
+    fn parse(self) -> Result<(PostTitle, PostContent), ApiError> {
+        Ok((PostTitle::parse(self.title)?, PostContent::parse(self.content)?))
+    }
+}
+
+/// The caller as author: the token already names them, so no lookup is needed.
+fn author_of(caller: &Caller, id: i64) -> Option<Author> {
+    caller.claims.username.clone().map(|username| Author { id, username })
+}
+
+/// `POST /posts` (scope `posts:write`, users only): 201 with the post.
+pub async fn create_post(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<PostBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require_scope("posts:write")?;
+    let author = caller.user_id()?;
+    let (title, content) = body.into_inner().parse()?;
+    let row = blocking(&state.pool, move |conn| {
+        let now = Utc::now().naive_utc();
+        let new = NewPost {
+            user_id: author,
+            title: title.as_str(),
+            content: content.as_str(),
+            created_at: now,
+            updated_at: now,
+        };
+        posts::insert(conn, &new).map_err(ApiError::from)
+    })
+    .await?;
+    let location = format!("/posts/{}", row.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, HeaderValue::from_str(&location).map_err(anyhow::Error::from)?))
+        .json(PostView::new(row, author_of(&caller, author))))
+}
+
+/// `GET /posts` (scope `posts:read`): a page, newest first, authors looked up with the
+/// caller's own token.
+pub async fn list_posts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_scope("posts:read")?;
+    let page = feed::page(&state, query.into_inner(), LookupAs::Caller(&caller.token)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `GET /posts/{id}` (scope `posts:read`).
+pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    caller.require_scope("posts:read")?;
+    let id = PostId::parse(&path)?;
+    let row = blocking(&state.pool, move |conn| posts::find(conn, id).map_err(ApiError::from)).await?;
+    let row = row.ok_or(ApiError::NotFound("no such post"))?;
+    Ok(HttpResponse::Ok().json(feed::single(&state, row, LookupAs::Caller(&caller.token)).await))
+}
+
+/// `PUT /posts/{id}` (scope `posts:write`, the author only): 200 with the post.
+pub async fn update_post(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<PostBody>,
+) -> ApiResult<HttpResponse> {
+    caller.require_scope("posts:write")?;
+    let author = caller.user_id()?;
+    let id = PostId::parse(&path)?;
+    let (title, content) = body.into_inner().parse()?;
+    let outcome = blocking(&state.pool, move |conn| {
+        posts::update(conn, id, author, &title, &content, Utc::now().naive_utc()).map_err(ApiError::from)
+    })
+    .await?;
+    match outcome {
+        OwnedWrite::Done(row) => Ok(HttpResponse::Ok().json(PostView::new(row, author_of(&caller, author)))),
+        OwnedWrite::NotOwner => Err(ApiError::Forbidden("only the author may change this post")),
+        OwnedWrite::Missing => Err(ApiError::NotFound("no such post")),
+    }
+}
+
+/// `DELETE /posts/{id}` (scope `posts:write`, the author only): 204.
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require_scope("posts:write")?;
+    let author = caller.user_id()?;
+    let id = PostId::parse(&path)?;
+    match blocking(&state.pool, move |conn| posts::delete(conn, id, author).map_err(ApiError::from)).await? {
+        OwnedWrite::Done(()) => Ok(HttpResponse::NoContent().finish()),
+        OwnedWrite::NotOwner => Err(ApiError::Forbidden("only the author may delete this post")),
+        OwnedWrite::Missing => Err(ApiError::NotFound("no such post")),
+    }
+}

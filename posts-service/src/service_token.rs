@@ -1,0 +1,63 @@
+//! posts-service's own access token, for calls that have no user behind them (the public
+//! feed). Fetched once, reused until shortly before it expires, refreshed by one request
+//! at a time, and dropped when users-service refuses it.
+
+use std::time::{Duration, Instant};
+
+use auth_common::extractor::BearerToken;
+use tokio::sync::{Mutex, RwLock};
+
+use crate::config::Secret;
+use crate::users_client::{UpstreamError, UsersClient};
+
+/// The scope the public feed needs.
+const SCOPE: &str = "users:read";
+
+struct Cached {
+    token: BearerToken,
+    refresh_at: Instant,
+}
+
+/// The cached service token.
+pub struct ServiceTokens {
+    client_id: String,
+    secret: Secret,
+    cached: RwLock<Option<Cached>>,
+    fetching: Mutex<()>,
+}
+
+impl ServiceTokens {
+    /// Tokens for the service account `client_id`.
+    pub fn new(client_id: String, secret: Secret) -> Self {
+        Self { client_id, secret, cached: RwLock::new(None), fetching: Mutex::new(()) }
+    }
+
+    /// A live token: the cached one, or a new one from users-service.
+    pub async fn get(&self, users: &UsersClient) -> Result<BearerToken, UpstreamError> {
+        if let Some(token) = self.fresh().await {
+            return Ok(token);
+        }
+        // One fetch at a time; whoever waited behind it uses its result.
+        let _flight = self.fetching.lock().await;
+        if let Some(token) = self.fresh().await {
+            return Ok(token);
+        }
+        let (token, lifetime) = users.client_credentials(&self.client_id, &self.secret, SCOPE).await?;
+        // Renew at 80 % of the lifetime, so a token never expires in flight.
+        let refresh_at = Instant::now() + lifetime.mul_f32(0.8).max(Duration::from_secs(1));
+        *self.cached.write().await = Some(Cached { token: token.clone(), refresh_at });
+        Ok(token)
+    }
+
+    /// Forgets `token` (users-service refused it) unless a newer one replaced it already.
+    pub async fn invalidate(&self, token: &BearerToken) {
+        let mut cached = self.cached.write().await;
+        if cached.as_ref().is_some_and(|c| &c.token == token) {
+            *cached = None;
+        }
+    }
+
+    async fn fresh(&self) -> Option<BearerToken> {
+        self.cached.read().await.as_ref().filter(|c| Instant::now() < c.refresh_at).map(|c| c.token.clone())
+    }
+}

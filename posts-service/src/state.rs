@@ -1,0 +1,21 @@
+//! What every handler shares, built once in `startup`.
+
+use std::sync::Arc;
+
+use auth_common::db::DbPool;
+use auth_common::jwks::JwksCache;
+
+use crate::service_token::ServiceTokens;
+use crate::users_client::UsersClient;
+
+/// The application state, registered as `web::Data<AppState>`.
+pub struct AppState {
+    /// The database.
+    pub pool: DbPool,
+    /// users-service.
+    pub users: UsersClient,
+    /// posts-service's own token, for the public feed.
+    pub service_tokens: ServiceTokens,
+    /// The cached JWKS (for readiness).
+    pub jwks: Arc<JwksCache>,
+}

@@ -1,0 +1,136 @@
+//! Calls to users-service: the batched author lookup and posts-service's own
+//! client-credentials token.
+//!
+//! **Token forwarding.** The lookup carries a bearer token chosen by the caller of this
+//! client: the end user's own token, passed on unchanged, so users-service authenticates
+//! the *user* again rather than trusting posts-service; or, only where no user is involved
+//! (the public feed), posts-service's own service-account token. The client follows no
+//! redirects, so a token goes to the configured users-service and nowhere else.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use auth_common::extractor::BearerToken;
+use reqwest::StatusCode;
+use reqwest::header::AUTHORIZATION;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Secret;
+
+/// A post's author as users-service describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// The user id.
+    pub id: i64,
+    /// The username.
+    pub username: String,
+}
+
+/// Why a call to users-service gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// No answer in time, or no connection.
+    #[error("users-service did not answer: {0}")]
+    Unreachable(#[source] reqwest::Error),
+    /// An answer that was not 2xx.
+    #[error("users-service answered {0}")]
+    Status(StatusCode),
+    /// A 2xx answer we could not read.
+    #[error("users-service sent an unreadable answer: {0}")]
+    Invalid(String),
+}
+
+impl UpstreamError {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        match e.status() {
+            Some(status) => Self::Status(status),
+            None if e.is_decode() => Self::Invalid(e.to_string()),
+            None => Self::Unreachable(e),
+        }
+    }
+
+    /// The metric label of this failure.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Unreachable(e) if e.is_timeout() => "timeout",
+            Self::Unreachable(_) => "unreachable",
+            Self::Status(_) => "error_status",
+            Self::Invalid(_) => "invalid",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UserList {
+    users: Vec<Author>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
+/// A client for users-service, sharing the process's one `reqwest::Client`.
+pub struct UsersClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl UsersClient {
+    /// A client for the users-service at `base_url`.
+    pub fn new(http: reqwest::Client, base_url: String) -> Self {
+        Self { http, base_url }
+    }
+
+    /// The authors among `ids` (at most 100), in one request authorised by `bearer`.
+    pub async fn authors(&self, ids: &[i64], bearer: &BearerToken) -> Result<HashMap<i64, Author>, UpstreamError> {
+        let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let response = self
+            .http
+            .get(format!("{}/users", self.base_url))
+            .query(&[("ids", ids)])
+            .header(AUTHORIZATION, bearer.header_value())
+            .send()
+            .await
+            .map_err(UpstreamError::from_reqwest)?;
+        let response = response.error_for_status().map_err(UpstreamError::from_reqwest)?;
+        let list: UserList = response.json().await.map_err(UpstreamError::from_reqwest)?;
+        Ok(list.users.into_iter().map(|author| (author.id, author)).collect())
+    }
+
+    /// A client-credentials token for posts-service itself (RFC 6749 §4.4), with its lifetime.
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        scope: &str,
+    ) -> Result<(BearerToken, Duration), UpstreamError> {
+        let response = self
+            .http
+            .post(format!("{}/oauth/token", self.base_url))
+            .basic_auth(urlencode(client_id), Some(urlencode(secret.expose())))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .map_err(UpstreamError::from_reqwest)?
+            .error_for_status()
+            .map_err(UpstreamError::from_reqwest)?;
+        let token: TokenResponse = response.json().await.map_err(UpstreamError::from_reqwest)?;
+        Ok((BearerToken::new(token.access_token), Duration::from_secs(token.expires_in)))
+    }
+}
+
+/// RFC 6749 §2.3.1: client id and secret are form-encoded before they go into Basic.
+fn urlencode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)]).map(|s| s[2..].to_owned()).unwrap_or_else(|_| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn basic_credentials_are_form_encoded() {
+        assert_eq!(super::urlencode("a b:c&d"), "a+b%3Ac%26d");
+        assert_eq!(super::urlencode("plain-Secret_1"), "plain-Secret_1");
+    }
+}
