@@ -59,7 +59,7 @@ BIND_ADDR=$posts_addr \
     POSTS_CLIENT_SECRET=$posts_secret \
     ./target/debug/posts-service &
 pids+=($!)
-wait_ready posts-service "http://$posts_addr/health/live"
+wait_ready posts-service "http://$posts_addr/health/ready"
 
 echo "both services are up; Ctrl-C stops them"
 wait
