@@ -6,9 +6,10 @@
 //! again *before* that runs out: no request ever waits on a routine refresh.
 //!
 //! **Unknown `kid`s.** A token signed with a key we have not seen yet (a rotation)
-//! triggers one refetch. Concurrent requests share that fetch (single-flight), and no new
-//! fetch starts within `min_refetch` of the last one, so a flood of tokens with random
-//! `kid`s costs users-service at most one request per `min_refetch`.
+//! triggers one refetch. Concurrent requests share that fetch (single-flight), and no
+//! other such fetch starts within `min_refetch` of it, so a flood of tokens with random
+//! `kid`s costs users-service at most one request per `min_refetch` beyond the scheduled
+//! refreshes.
 //!
 //! **Outages.** A failed fetch keeps the keys we have: tokens signed with known keys keep
 //! verifying while users-service is down. Only unknown `kid`s fail, closed.
@@ -56,8 +57,11 @@ pub type FetchObserver = Arc<dyn Fn(FetchResult) + Send + Sync>;
 
 struct Cached {
     keys: Arc<KeyMap>,
-    /// When the last fetch (successful or not) started: the cooldown counts from here.
+    /// When the last fetch of any kind started: waiters share a fetch that started after them.
     last_attempt: Option<Instant>,
+    /// When the last fetch caused by an unknown `kid` started: the cooldown counts from here,
+    /// so scheduled refreshes never stand in the way of a key that just took over.
+    last_on_demand: Option<Instant>,
     /// When the current keys go stale, per the response's `max-age`.
     fresh_until: Option<Instant>,
 }
@@ -80,7 +84,12 @@ impl JwksCache {
             http,
             url,
             min_refetch,
-            cached: RwLock::new(Cached { keys: Arc::new(KeyMap::new()), last_attempt: None, fresh_until: None }),
+            cached: RwLock::new(Cached {
+                keys: Arc::new(KeyMap::new()),
+                last_attempt: None,
+                last_on_demand: None,
+                fresh_until: None,
+            }),
             fetching: Mutex::new(()),
             observer: None,
         }
@@ -104,11 +113,8 @@ impl JwksCache {
 
     fn snapshot(&self) -> CachedView {
         match self.cached.read() {
-            Ok(c) => CachedView { keys: c.keys.clone(), last_attempt: c.last_attempt, fresh_until: c.fresh_until },
-            Err(p) => {
-                let c = p.into_inner();
-                CachedView { keys: c.keys.clone(), last_attempt: c.last_attempt, fresh_until: c.fresh_until }
-            }
+            Ok(c) => CachedView::of(&c),
+            Err(p) => CachedView::of(&p.into_inner()),
         }
     }
 
@@ -119,19 +125,21 @@ impl JwksCache {
         }
     }
 
-    /// Fetches now unless a fetch happened within `min_refetch`; concurrent callers share one
-    /// fetch. Returns the number of keys loaded.
+    /// An on-demand fetch (an unknown `kid` arrived): fetches now unless another on-demand
+    /// fetch started within `min_refetch`; concurrent callers share one fetch. Returns the
+    /// number of keys loaded.
     pub async fn refresh(&self) -> Result<usize, JwksError> {
         let started_waiting = Instant::now();
         let _flight = self.fetching.lock().await;
         let view = self.snapshot();
-        // Someone else fetched while we waited for the lock: share their result.
+        // Someone fetched while we waited for the lock: share their result.
         if view.last_attempt.is_some_and(|t| t >= started_waiting) {
             return if view.keys.is_empty() { Err(JwksError::CoolingDown) } else { Ok(view.keys.len()) };
         }
-        if view.last_attempt.is_some_and(|t| t.elapsed() < self.min_refetch) {
+        if view.last_on_demand.is_some_and(|t| t.elapsed() < self.min_refetch) {
             return Err(JwksError::CoolingDown);
         }
+        self.update(|c| c.last_on_demand = Some(Instant::now()));
         self.fetch_now().await
     }
 
@@ -182,10 +190,15 @@ impl JwksCache {
         Ok((keys, max_age))
     }
 
-    /// Keeps the cache fresh until the returned task is dropped or aborted: the first fetch
-    /// retried with backoff (1 s doubling to 30 s) until it succeeds, then a refresh at 80 %
-    /// of each `max-age`, retried the same way on failure.
-    pub fn spawn_refresher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// Keeps the cache fresh until the returned task is aborted: the first fetch retried
+    /// with backoff (1 s doubling to 30 s) until it succeeds, then a refresh at half of each
+    /// `max-age`, retried the same way on failure; and a refresh at once whenever `wake`
+    /// is notified (posts-service wires it to `SIGHUP`).
+    ///
+    /// Why half: users-service publishes a new key `max-age` before it signs with it. A
+    /// refresh every half `max-age` sees the key with time to spare, even when the key
+    /// reached the JWKS a moment after one of our fetches.
+    pub fn spawn_refresher(self: &Arc<Self>, wake: Arc<tokio::sync::Notify>) -> tokio::task::JoinHandle<()> {
         let cache = Arc::clone(self);
         tokio::spawn(async move {
             let mut backoff = Duration::from_secs(1);
@@ -202,7 +215,7 @@ impl JwksCache {
                             .fresh_until
                             .map(|t| t.saturating_duration_since(Instant::now()))
                             .unwrap_or(DEFAULT_MAX_AGE);
-                        (max_age * 4 / 5).max(Duration::from_millis(500))
+                        (max_age / 2).max(Duration::from_millis(500))
                     }
                     Err(_) => {
                         let wait = backoff;
@@ -210,7 +223,10 @@ impl JwksCache {
                         wait
                     }
                 };
-                tokio::time::sleep(wait).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = wake.notified() => log::info!("refreshing the JWKS on request"),
+                }
             }
         })
     }
@@ -219,7 +235,19 @@ impl JwksCache {
 struct CachedView {
     keys: Arc<KeyMap>,
     last_attempt: Option<Instant>,
+    last_on_demand: Option<Instant>,
     fresh_until: Option<Instant>,
+}
+
+impl CachedView {
+    fn of(c: &Cached) -> Self {
+        Self {
+            keys: c.keys.clone(),
+            last_attempt: c.last_attempt,
+            last_on_demand: c.last_on_demand,
+            fresh_until: c.fresh_until,
+        }
+    }
 }
 
 impl KeySource for JwksCache {

@@ -126,14 +126,22 @@ pub async fn authors(state: &AppState, ids: impl Iterator<Item = i64>, lookup: L
     if ids.is_empty() {
         return Authors { by_id: HashMap::new(), degraded: false };
     }
-    let result = match lookup {
-        LookupAs::Caller(token) => state.users.authors(&ids, token).await,
-        LookupAs::Service => lookup_as_service(state, &ids).await,
+    let lookup = async {
+        match lookup {
+            LookupAs::Caller(token) => state.users.authors(&ids, token).await,
+            LookupAs::Service => lookup_as_service(state, &ids).await,
+        }
     };
-    match result {
-        Ok(by_id) => Authors { by_id, degraded: false },
-        Err(e) => {
+    // One budget for the whole lookup, token fetch and retry included: a page never waits
+    // on users-service longer than USERS_TIMEOUT_MS, however the calls add up.
+    match tokio::time::timeout(state.users_timeout, lookup).await {
+        Ok(Ok(by_id)) => Authors { by_id, degraded: false },
+        Ok(Err(e)) => {
             log::warn!("authors unavailable, answering degraded: {e}");
+            Authors { by_id: HashMap::new(), degraded: true }
+        }
+        Err(_) => {
+            log::warn!("authors unavailable, answering degraded: no answer within {:?}", state.users_timeout);
             Authors { by_id: HashMap::new(), degraded: true }
         }
     }

@@ -43,8 +43,10 @@ impl ServiceTokens {
             return Ok(token);
         }
         let (token, lifetime) = users.client_credentials(&self.client_id, &self.secret, SCOPE).await?;
-        // Renew at 80 % of the lifetime, so a token never expires in flight.
-        let refresh_at = Instant::now() + lifetime.mul_f32(0.8).max(Duration::from_secs(1));
+        // Renew at 80 % of the lifetime, so a token never expires in flight. The lifetime is
+        // clamped first: an absurd `expires_in` must not overflow the clock arithmetic.
+        let lifetime = lifetime.clamp(Duration::from_secs(1), Duration::from_secs(86_400));
+        let refresh_at = Instant::now() + lifetime.mul_f32(0.8);
         *self.cached.write().await = Some(Cached { token: token.clone(), refresh_at });
         Ok(token)
     }

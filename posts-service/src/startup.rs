@@ -54,8 +54,11 @@ impl Application {
             .build()
             .context("building the HTTP client")?;
         let jwks = Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch));
-        // The server starts at once; readiness waits for the first JWKS.
-        let refresher = jwks.spawn_refresher();
+        // The server starts at once; readiness waits for the first JWKS. SIGHUP refreshes
+        // the keys at once (after an emergency key retirement, say).
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let refresher = jwks.spawn_refresher(wake.clone());
+        spawn_hangup_listener(wake);
         let verifier = web::Data::new(Verifier::new(
             VerifierSettings {
                 issuer: config.issuer.clone(),
@@ -71,6 +74,7 @@ impl Application {
             users: UsersClient::new(http, config.users_service_url.clone()),
             service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
             jwks,
+            users_timeout: config.users_timeout,
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
         let server = HttpServer::new(move || {
@@ -100,5 +104,19 @@ impl Application {
         let result = self.server.await;
         self.refresher.abort();
         result
+    }
+}
+
+/// Forwards `SIGHUP` to `wake`.
+fn spawn_hangup_listener(wake: Arc<tokio::sync::Notify>) {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hangup) => {
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    wake.notify_one();
+                }
+            });
+        }
+        Err(e) => log::warn!("cannot listen for SIGHUP: {e}"),
     }
 }

@@ -1,6 +1,7 @@
 //! What every handler shares, built once in `startup`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_common::db::DbPool;
 use auth_common::jwks::JwksCache;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub service_tokens: ServiceTokens,
     /// The cached JWKS (for readiness).
     pub jwks: Arc<JwksCache>,
+    /// The whole budget of a page's author lookup, retries included.
+    pub users_timeout: Duration,
 }

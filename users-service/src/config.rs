@@ -132,7 +132,11 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
         if secret.is_empty() {
             bail!("client {id}: the secret is empty");
         }
-        let scopes = ScopeSet::parse(scope.trim()).map_err(|e| anyhow::anyhow!("client {id}: {e}"))?;
+        // Not the parse error itself: with a `:` in the secret, what it would quote is part
+        // of the secret.
+        let scopes = ScopeSet::parse(scope.trim()).map_err(|_| {
+            anyhow::anyhow!("client {id}: the scopes are not `resource:action` words; a secret may not contain `:`")
+        })?;
         if scopes.is_empty() {
             bail!("client {id}: grant it at least one scope");
         }
@@ -173,6 +177,7 @@ mod tests {
         // A colon in the secret shifts the split: "cr:et:users:read" is not a scope list.
         let err = Config::from(&env(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();
         assert!(format!("{err:#}").contains("OAUTH_CLIENTS"), "{err:#}");
+        assert!(!format!("{err:#}").contains("cr:et"), "the error must not quote the secret: {err:#}");
     }
 
     #[test]

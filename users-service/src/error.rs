@@ -117,7 +117,14 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(d) => error_response(status, "invalid_request", d),
             Self::Validation(d) => error_response(status, "invalid_input", d),
-            Self::InvalidCredentials => error_response(status, "invalid_credentials", "invalid username or password"),
+            Self::InvalidCredentials => {
+                // RFC 9110 §15.5.2: every 401 names a scheme; tokens are how this API authenticates.
+                let mut response = error_response(status, "invalid_credentials", "invalid username or password");
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"users-service\""));
+                response
+            }
             Self::Auth(e) => e.error_response(),
             Self::OAuth(e) => {
                 let mut builder = error_response_builder(status);

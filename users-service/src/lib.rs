@@ -4,6 +4,7 @@
 //! `main.rs` reads the [`config::Config`] and runs [`startup::Application`]; the tests
 //! start the very same application on a random port.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -28,6 +28,7 @@ const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 pub struct Application {
     port: u16,
     server: Server,
+    key_reloader: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -46,6 +47,7 @@ impl Application {
         let (url, max) = (config.database_url.clone(), config.database_max_connections);
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
         let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env)?);
+        let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone());
         let verifier = web::Data::new(Verifier::new(
             VerifierSettings {
                 issuer: config.issuer.clone(),
@@ -82,7 +84,7 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, key_reloader })
     }
 
     /// The port the server listens on.
@@ -92,6 +94,8 @@ impl Application {
 
     /// Serves until the process is told to stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.key_reloader.abort();
+        result
     }
 }

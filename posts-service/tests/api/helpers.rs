@@ -58,6 +58,14 @@ pub async fn spawn_system() -> TestSystem {
 
 /// The system, with posts-service's configuration changed by `customize`.
 pub async fn spawn_system_with(customize: impl FnOnce(&mut Config)) -> TestSystem {
+    spawn_configured(|_| {}, customize).await
+}
+
+/// The system, with both services' configurations changed.
+pub async fn spawn_configured(
+    customize_users: impl FnOnce(&mut users_service::config::Config),
+    customize_posts: impl FnOnce(&mut Config),
+) -> TestSystem {
     init_logging();
     let users_db = TestDatabase::create("users");
     let keys_dir = tempfile::tempdir().unwrap();
@@ -70,6 +78,7 @@ pub async fn spawn_system_with(customize: impl FnOnce(&mut Config)) -> TestSyste
     users_config.issuer = users_address.clone();
     users_config.oauth_clients =
         vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
+    customize_users(&mut users_config);
     let users = users_service::startup::Application::build_with_listener(users_config, listener).await.unwrap();
     tokio::spawn(users.run_until_stopped());
 
@@ -87,7 +96,7 @@ pub async fn spawn_system_with(customize: impl FnOnce(&mut Config)) -> TestSyste
     config.client_secret = Secret::new(POSTS_CLIENT.1);
     config.users_timeout = Duration::from_millis(1000);
     config.app_env = AppEnv::Development;
-    customize(&mut config);
+    customize_posts(&mut config);
     let posts = posts_service::startup::Application::build_with_listener(config, listener).await.unwrap();
     tokio::spawn(posts.run_until_stopped());
 
@@ -210,7 +219,7 @@ impl TestSystem {
         self.client.get(self.posts(path)).bearer_auth(token).send().await.unwrap()
     }
 
-    /// users-service's signing key, from its key folder.
+    /// users-service's first signing key, from its key folder.
     pub fn signing_key(&self) -> auth_common::signing::SigningKey {
         let pem = std::fs::read_dir(self.keys_dir.path())
             .unwrap()
@@ -218,6 +227,28 @@ impl TestSystem {
             .find(|p| p.extension().is_some_and(|e| e == "pem"))
             .unwrap();
         auth_common::signing::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(pem).unwrap()).unwrap()
+    }
+
+    /// Logs `username` in again; returns the access and refresh tokens.
+    pub async fn login(&self, username: &str) -> (String, String) {
+        let tokens: Value = self
+            .client
+            .post(self.users("/auth/login"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (tokens["access_token"].as_str().unwrap().to_owned(), tokens["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    /// The kids users-service publishes now.
+    pub async fn published_kids(&self) -> Vec<String> {
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            self.client.get(self.users("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+        jwks.keys.into_iter().filter_map(|k| k.common.key_id).collect()
     }
 }
 
@@ -232,4 +263,9 @@ pub async fn error_of(response: Response) -> (StatusCode, ErrorBody) {
 /// The `WWW-Authenticate` header.
 pub fn challenge(response: &Response) -> Option<String> {
     response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// The `kid` in a token's header.
+pub fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }

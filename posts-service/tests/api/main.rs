@@ -12,4 +12,5 @@ mod jwks;
 mod ownership;
 mod proxy;
 mod public_feed;
+mod rotation;
 mod verification;

@@ -1,12 +1,14 @@
 //! Rows as they are read and written.
 
+use std::fmt;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{refresh_tokens, users};
 
-/// A stored user.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A stored user. Its `Debug` leaves the password hash out.
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: i64,
@@ -16,8 +18,14 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A user to insert.
-#[derive(Debug, Insertable)]
+impl fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRow").field("id", &self.id).field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// A user to insert. No `Debug`: it holds the password hash.
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
     pub username: &'a str,

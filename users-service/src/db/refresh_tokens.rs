@@ -32,9 +32,22 @@ pub fn spend(conn: &mut DbConnection, hash: &str, now: NaiveDateTime) -> QueryRe
     .map(|rows| rows == 1)
 }
 
-/// Revokes every live token of a family.
+/// Revokes every live token of a family, including one a concurrent rotation adds.
+///
+/// On PostgreSQL (READ COMMITTED) a rotation that holds the lock on the token it spends
+/// makes this UPDATE wait, and the successor it then inserts is not in this statement's
+/// snapshot. Repeating the statement until it finds nothing more revokes that successor
+/// too: a rotation can only add one after spending a live token, which blocks us again.
 pub fn revoke_family(conn: &mut DbConnection, family: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(dsl::refresh_tokens.filter(dsl::family_id.eq(family)).filter(dsl::revoked_at.is_null()))
-        .set(dsl::revoked_at.eq(now))
-        .execute(conn)
+    let mut total = 0;
+    loop {
+        let revoked =
+            diesel::update(dsl::refresh_tokens.filter(dsl::family_id.eq(family)).filter(dsl::revoked_at.is_null()))
+                .set(dsl::revoked_at.eq(now))
+                .execute(conn)?;
+        if revoked == 0 {
+            return Ok(total);
+        }
+        total += revoked;
+    }
 }

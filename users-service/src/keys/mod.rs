@@ -1,13 +1,21 @@
 //! users-service's signing keys: which key signs, which are published, and the key source
 //! its own verifier uses.
 //!
-//! A key's place is decided by its recorded times, not only its recorded state, so that
-//! scheduled transitions happen on time without anyone rewriting files: a `pending` key
-//! whose `activates_at` has passed signs; the newest activated key is the signer and older
-//! ones are retiring; a key whose `retires_at` has passed is gone.
+//! A key's place follows from its recorded times, evaluated at the moment of each use, so
+//! scheduled transitions happen exactly on time with nobody rewriting files: a `pending`
+//! key signs from its `activates_at`; of the keys that may sign, the most recently
+//! activated one does and the others are retiring (published, not signing); a key whose
+//! `retires_at` has passed is gone from the JWKS and from the verifier.
+//!
+//! The keys commands (`users-service keys …`, see [`commands`]) change the files; a
+//! running service picks the change up through [`reloader`] within a second, or at once
+//! on `SIGHUP`.
 
+pub mod commands;
+pub mod reloader;
 pub mod store;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -36,11 +44,8 @@ impl KeySet {
     /// The keys of `stored` in force at `now`; an error when none can sign.
     pub fn at(stored: &[StoredKey], now: DateTime<Utc>) -> anyhow::Result<Self> {
         let live: Vec<&StoredKey> =
-            stored.iter().filter(|k| effective_state(&k.record, now) != KeyState::Retired).collect();
-        let signer = live
-            .iter()
-            .filter(|k| effective_state(&k.record, now) == KeyState::Active)
-            .max_by_key(|k| (k.record.activates_at.unwrap_or(k.record.created_at), k.record.created_at))
+            stored.iter().filter(|k| effective_state(stored, &k.record, now) != KeyState::Retired).collect();
+        let signer = signer_at(stored, now)
             .map(|k| k.key.clone())
             .context("no key can sign: every key is pending or retired")?;
         let jwks = JwkSet { keys: live.iter().map(|k| k.key.jwk().clone()).collect() };
@@ -49,32 +54,69 @@ impl KeySet {
     }
 }
 
-/// What a key's record means at `now`.
-pub fn effective_state(record: &KeyRecord, now: DateTime<Utc>) -> KeyState {
+/// Whether a record may sign at `now` (the signer is the newest of these).
+fn may_sign(record: &KeyRecord, now: DateTime<Utc>) -> bool {
+    let retired = record.state == KeyState::Retired || record.retires_at.is_some_and(|t| t <= now);
+    let activated = match record.state {
+        KeyState::Active => true,
+        KeyState::Pending => record.activates_at.is_some_and(|t| t <= now),
+        KeyState::Retiring | KeyState::Retired => false,
+    };
+    activated && !retired
+}
+
+/// The key that signs at `now`: of those that may, the most recently activated.
+fn signer_at(stored: &[StoredKey], now: DateTime<Utc>) -> Option<&StoredKey> {
+    stored
+        .iter()
+        .filter(|k| may_sign(&k.record, now))
+        .max_by_key(|k| (k.record.activates_at.unwrap_or(k.record.created_at), k.record.created_at))
+}
+
+/// What a key is at `now`, given the others: `active` (the signer), `pending`,
+/// `retiring` or `retired`.
+pub fn effective_state(stored: &[StoredKey], record: &KeyRecord, now: DateTime<Utc>) -> KeyState {
     if record.state == KeyState::Retired || record.retires_at.is_some_and(|t| t <= now) {
         return KeyState::Retired;
     }
-    match record.state {
-        KeyState::Pending if record.activates_at.is_some_and(|t| t <= now) => KeyState::Active,
-        state => state,
+    if signer_at(stored, now).is_some_and(|s| s.record.kid == record.kid) {
+        return KeyState::Active;
     }
+    match record.state {
+        KeyState::Pending if record.activates_at.is_none_or(|t| t > now) => KeyState::Pending,
+        _ => KeyState::Retiring,
+    }
+}
+
+/// The next moment at which the key set changes by itself.
+fn next_transition(stored: &[StoredKey], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    stored.iter().flat_map(|k| [k.record.activates_at, k.record.retires_at]).flatten().filter(|t| *t > now).min()
+}
+
+struct RingState {
+    stored: Vec<StoredKey>,
+    set: Arc<KeySet>,
+    valid_until: Option<DateTime<Utc>>,
 }
 
 /// The live key set, shared by the token issuer, the JWKS endpoint and the verifier.
 pub struct KeyRing {
-    current: RwLock<Arc<KeySet>>,
+    state: RwLock<RingState>,
 }
 
 impl KeyRing {
-    /// A ring holding `set`.
-    pub fn new(set: KeySet) -> Self {
-        Self { current: RwLock::new(Arc::new(set)) }
+    /// A ring over `stored`, evaluated from now on.
+    pub fn new(stored: Vec<StoredKey>) -> anyhow::Result<Self> {
+        let now = Utc::now();
+        let set = Arc::new(KeySet::at(&stored, now)?);
+        let valid_until = next_transition(&stored, now);
+        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }) })
     }
 
     /// Loads the keys in `dir`. In development an empty folder gets a fresh key; in
     /// production a missing key stops the start.
     pub fn load(dir: &Path, app_env: AppEnv) -> anyhow::Result<Self> {
-        let mut stored = store::load_all(dir)?;
+        let mut stored = store::load_all(dir, &HashMap::new())?;
         if stored.is_empty() {
             if app_env == AppEnv::Production {
                 bail!(
@@ -83,26 +125,69 @@ impl KeyRing {
                     dir.display()
                 );
             }
-            stored.push(generate_first_key(dir)?);
+            stored.push(commands::create_first_key(dir)?);
+            log::info!("generated a signing key in {} (development only)", dir.display());
         }
-        Ok(Self::new(KeySet::at(&stored, Utc::now())?))
+        Self::new(stored)
     }
 
-    /// The keys in force now. Cheap: a clone of an `Arc`.
+    /// The keys in force now. Cheap (a clone of an `Arc`) except at a scheduled
+    /// transition, when the set is recomputed once.
     pub fn current(&self) -> Arc<KeySet> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            // A poisoned lock only means a writer panicked mid-swap; the Arc inside is whole.
-            Err(poisoned) => poisoned.into_inner().clone(),
+        let now = Utc::now();
+        {
+            let state = self.read();
+            if state.valid_until.is_none_or(|t| now < t) {
+                return state.set.clone();
+            }
         }
+        let mut state = self.write();
+        if state.valid_until.is_some_and(|t| now >= t) {
+            match KeySet::at(&state.stored, now) {
+                Ok(set) => {
+                    log_change(&state.set, &set);
+                    state.set = Arc::new(set);
+                }
+                // Cannot happen for sets the commands write; keep the last good set.
+                Err(e) => log::error!("key transition failed, keeping the current keys: {e:#}"),
+            }
+            state.valid_until = next_transition(&state.stored, now);
+        }
+        state.set.clone()
     }
 
-    /// Replaces the key set.
-    pub fn replace(&self, set: KeySet) {
-        match self.current.write() {
-            Ok(mut guard) => *guard = Arc::new(set),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(set),
+    /// Re-reads `dir`, parsing only keys not seen before. A folder that leaves no key to
+    /// sign with is refused and the current keys kept.
+    pub fn reload(&self, dir: &Path) -> anyhow::Result<()> {
+        let known: HashMap<String, SigningKey> =
+            self.read().stored.iter().map(|k| (k.record.kid.clone(), k.key.clone())).collect();
+        let stored = store::load_all(dir, &known)?;
+        let now = Utc::now();
+        let set = KeySet::at(&stored, now)?;
+        let mut state = self.write();
+        if state.stored.iter().map(|k| &k.record).ne(stored.iter().map(|k| &k.record)) {
+            log_change(&state.set, &set);
+            state.valid_until = next_transition(&stored, now);
+            state.set = Arc::new(set);
+            state.stored = stored;
         }
+        Ok(())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, RingState> {
+        // A poisoned lock only means a writer panicked mid-update; the state is whole.
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, RingState> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn log_change(old: &KeySet, new: &KeySet) {
+    let kids = |s: &KeySet| s.jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect::<Vec<_>>();
+    if old.signer.kid() != new.signer.kid() || kids(old) != kids(new) {
+        log::info!("signing keys changed: signer {}, published {:?}", new.signer.kid(), kids(new));
     }
 }
 
@@ -113,62 +198,5 @@ impl KeySource for KeyRing {
     }
 }
 
-fn generate_first_key(dir: &Path) -> anyhow::Result<StoredKey> {
-    let key = SigningKey::generate()?;
-    let now = Utc::now();
-    let record = KeyRecord {
-        kid: key.kid().to_owned(),
-        state: KeyState::Active,
-        created_at: now,
-        activates_at: Some(now),
-        retires_at: None,
-    };
-    store::write_key(dir, &key, &record)?;
-    log::info!("generated signing key {} in {} (development only)", key.kid(), dir.display());
-    Ok(StoredKey { record, key })
-}
-
 #[cfg(test)]
-mod tests {
-    use chrono::Duration;
-
-    use super::*;
-
-    fn stored(state: KeyState, activates: Option<i64>, retires: Option<i64>, created: i64) -> StoredKey {
-        let key = SigningKey::generate().unwrap();
-        let base = DateTime::from_timestamp(1_000_000, 0).unwrap();
-        StoredKey {
-            record: KeyRecord {
-                kid: key.kid().to_owned(),
-                state,
-                created_at: base + Duration::seconds(created),
-                activates_at: activates.map(|s| base + Duration::seconds(s)),
-                retires_at: retires.map(|s| base + Duration::seconds(s)),
-            },
-            key,
-        }
-    }
-
-    #[test]
-    fn a_pending_key_signs_once_its_time_has_come_and_the_old_key_stays_published() {
-        let old = stored(KeyState::Active, Some(0), Some(500), 0);
-        let new = stored(KeyState::Pending, Some(100), None, 50);
-        let base = DateTime::from_timestamp(1_000_000, 0).unwrap();
-        let keys = [old.clone(), new.clone()];
-        let before = KeySet::at(&keys, base + Duration::seconds(99)).unwrap();
-        assert_eq!(before.signer.kid(), old.key.kid());
-        assert_eq!(before.jwks.keys.len(), 2, "the pending key is published before it signs");
-        let after = KeySet::at(&keys, base + Duration::seconds(100)).unwrap();
-        assert_eq!(after.signer.kid(), new.key.kid());
-        assert_eq!(after.jwks.keys.len(), 2, "the old key stays until it retires");
-        let later = KeySet::at(&keys, base + Duration::seconds(500)).unwrap();
-        assert_eq!(later.jwks.keys.len(), 1);
-    }
-
-    #[test]
-    fn a_set_with_no_possible_signer_is_refused() {
-        let pending = stored(KeyState::Pending, Some(100), None, 0);
-        let base = DateTime::from_timestamp(1_000_000, 0).unwrap();
-        assert!(KeySet::at(&[pending], base).is_err());
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Signing keys on disk, in `JWT_KEYS_DIR`: one `<kid>.pem` (PKCS#8, mode 0600) per key
 //! with its state beside it in `<kid>.json`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -49,9 +50,10 @@ pub struct StoredKey {
     pub key: SigningKey,
 }
 
-/// Every key in `dir`. A key file anyone but the owner can read is refused, as is a state
-/// file that names another key.
-pub fn load_all(dir: &Path) -> anyhow::Result<Vec<StoredKey>> {
+/// Every key in `dir`, oldest first. Keys in `known` are not parsed again (RSA parsing is
+/// the costly part of a reload). A key file anyone but the owner can read is refused, as
+/// is a state file that names another key.
+pub fn load_all(dir: &Path, known: &HashMap<String, SigningKey>) -> anyhow::Result<Vec<StoredKey>> {
     if !dir.exists() {
         return Ok(Vec::new());
     }
@@ -63,6 +65,10 @@ pub fn load_all(dir: &Path) -> anyhow::Result<Vec<StoredKey>> {
         }
         let record: KeyRecord = serde_json::from_slice(&fs::read(&path)?)
             .with_context(|| format!("{}: not a key state file", path.display()))?;
+        if let Some(key) = known.get(&record.kid) {
+            keys.push(StoredKey { record, key: key.clone() });
+            continue;
+        }
         let pem_path = path.with_extension("pem");
         let mode =
             fs::metadata(&pem_path).with_context(|| format!("{}: missing", pem_path.display()))?.permissions().mode();
@@ -137,7 +143,7 @@ mod tests {
         write_key(dir.path(), key, &record(key)).unwrap();
         let pem = dir.path().join(format!("{}.pem", key.kid()));
         assert_eq!(fs::metadata(&pem).unwrap().permissions().mode() & 0o777, 0o600);
-        let loaded = load_all(dir.path()).unwrap();
+        let loaded = load_all(dir.path(), &HashMap::new()).unwrap();
         assert_eq!(loaded.len(), 1);
         assert_eq!(loaded[0].key.kid(), key.kid());
     }
@@ -149,7 +155,7 @@ mod tests {
         write_key(dir.path(), key, &record(key)).unwrap();
         let pem = dir.path().join(format!("{}.pem", key.kid()));
         fs::set_permissions(&pem, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_all(dir.path()).unwrap_err().to_string();
+        let err = load_all(dir.path(), &HashMap::new()).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
     }
 }

@@ -16,7 +16,8 @@ use crate::tokens::clients::LOGIN_CLIENT_ID;
 use crate::tokens::refresh;
 
 /// The login body.
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct LoginRequest {
     username: String,
     password: String,

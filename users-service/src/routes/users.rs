@@ -14,7 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// `POST /users`. Unknown fields (`role`, `scope`, `id`…) are ignored, never assigned.
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct CreateUserRequest {
     username: String,
     email: String,

@@ -6,12 +6,14 @@ pub mod clients;
 pub mod oauth_request;
 pub mod refresh;
 
+use std::fmt;
+
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-/// The token response (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The token response (RFC 6749 §5.1). Its `Debug` hides the tokens.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The signed access token.
     pub access_token: String,
@@ -24,6 +26,17 @@ pub struct TokenResponse {
     /// For users only: the refresh token to use next.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl TokenResponse {

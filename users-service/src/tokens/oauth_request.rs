@@ -2,6 +2,7 @@
 //! client authentication by HTTP Basic or `client_secret_post`, never both (§2.3).
 
 use std::collections::HashMap;
+use std::fmt;
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use base64::Engine;
@@ -9,9 +10,15 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::error::OAuthError;
 
-/// The parameters of a form body; a repeated parameter is `invalid_request`.
-#[derive(Debug)]
+/// The parameters of a form body; a repeated parameter is `invalid_request`. Its `Debug`
+/// shows parameter names only: the values include secrets and tokens.
 pub struct FormParams(HashMap<String, String>);
+
+impl fmt::Debug for FormParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl FormParams {
     /// Collects `pairs`, refusing repeats.
@@ -32,7 +39,7 @@ impl FormParams {
 }
 
 /// How the client identified itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ClientCredentials {
     /// Nothing: a public client that did not say which it is.
     None,
@@ -45,6 +52,16 @@ pub enum ClientCredentials {
         /// The secret it presented.
         secret: String,
     },
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Public(id) => f.debug_tuple("Public").field(id).finish(),
+            Self::Secret { id, .. } => f.debug_struct("Secret").field("id", id).field("secret", &"[redacted]").finish(),
+        }
+    }
 }
 
 impl ClientCredentials {

@@ -7,6 +7,7 @@
 mod bad_input;
 mod health;
 mod helpers;
+mod keys;
 mod login;
 mod oauth;
 mod refresh;

@@ -1,0 +1,178 @@
+//! The rotation drill: both services running under a steady client load while the signing
+//! key is rotated, the old key retires, and then a key is retired in an emergency. No
+//! valid request may be refused, and neither service restarts.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use users_service::keys::commands::{self, RotationTimes};
+
+use crate::helpers::{TestSystem, kid_of, spawn_configured};
+
+/// Short times so the drill takes seconds: keys published 2 s ahead, tokens live 4 s.
+const MAX_AGE: u64 = 2;
+const TTL: u64 = 4;
+const LEEWAY: u64 = 1;
+
+/// One request of the load, and how it went.
+#[derive(Debug, Clone)]
+struct Sent {
+    what: &'static str,
+    kid: Option<String>,
+    at: DateTime<Utc>,
+    status: StatusCode,
+}
+
+/// Logs in, reads as the user at both services, refreshes, reads the public feed; again
+/// and again until told to stop.
+async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<Sent>>>) {
+    let record =
+        |what, kid: Option<&String>, at, status| log.lock().unwrap().push(Sent { what, kid: kid.cloned(), at, status });
+    while !stop.load(Ordering::Relaxed) {
+        let at = Utc::now();
+        let login = system
+            .client
+            .post(system.users("/auth/login"))
+            .json(&serde_json::json!({"username": "alice", "password": crate::helpers::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let status = login.status();
+        let body: serde_json::Value = login.json().await.unwrap_or_default();
+        record("login", None, at, status);
+        let (Some(token), Some(refresh)) = (body["access_token"].as_str(), body["refresh_token"].as_str()) else {
+            continue;
+        };
+        let kid = kid_of(token);
+        for (what, url) in [("users me", system.users("/users/me")), ("posts list", system.posts("/posts"))] {
+            let at = Utc::now();
+            let status = system.client.get(url).bearer_auth(token).send().await.unwrap().status();
+            record(what, Some(&kid), at, status);
+        }
+        let at = Utc::now();
+        let status = system
+            .client
+            .post(system.users("/oauth/token"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+            .send()
+            .await
+            .unwrap()
+            .status();
+        record("refresh", Some(&kid), at, status);
+        let at = Utc::now();
+        let status = system.client.get(system.posts("/public/posts")).send().await.unwrap().status();
+        record("public feed", None, at, status);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sleep_until(t: DateTime<Utc>) {
+    if let Ok(wait) = (t - Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, within: Duration, mut check: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within {within:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_drill_refuses_no_valid_request() {
+    // Arrange: both services, a user with a post, and the load running.
+    let system = Arc::new(
+        spawn_configured(
+            |u| {
+                u.jwks_max_age_secs = MAX_AGE;
+                u.access_token_ttl_secs = TTL;
+                u.leeway_secs = LEEWAY;
+            },
+            |p| p.leeway_secs = LEEWAY,
+        )
+        .await,
+    );
+    let alice = system.user("alice").await;
+    system.create_post(&alice.token, "during a rotation").await;
+    let first_kid = kid_of(&alice.token);
+    let dir = system.keys_dir.path().to_owned();
+    let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
+    let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
+    let load = tokio::spawn(run_load(system.clone(), stop.clone(), log.clone()));
+
+    // Act 1: a routine rotation.
+    let second = commands::rotate(&dir, times).unwrap();
+    let activates = second.activates_at.unwrap();
+    eventually("the new key is published", Duration::from_secs(5), || async {
+        system.published_kids().await.contains(&second.kid)
+    })
+    .await;
+    assert!(Utc::now() < activates, "published before it signs");
+    sleep_until(activates - chrono::Duration::milliseconds(600)).await;
+    let (last_old_token, _) = system.login("alice").await;
+    assert_eq!(kid_of(&last_old_token), first_kid, "the old key signs until the new one activates");
+    sleep_until(activates + chrono::Duration::milliseconds(200)).await;
+    let (new_token, _) = system.login("alice").await;
+    assert_eq!(kid_of(&new_token), second.kid, "the new key signs once active");
+    for url in [system.users("/users/me"), system.posts("/posts")] {
+        let status = system.client.get(&url).bearer_auth(&last_old_token).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::OK, "a token of the old key stays valid until it expires: {url}");
+    }
+    let retires = activates + chrono::Duration::seconds((TTL + LEEWAY) as i64);
+    sleep_until(retires).await;
+    eventually("the old key leaves the JWKS", Duration::from_secs(2), || async {
+        system.published_kids().await == [second.kid.clone()]
+    })
+    .await;
+
+    // Act 2: the active key is compromised: a new key, and the old one retired at once.
+    let (doomed_token, _) = system.login("alice").await;
+    assert_eq!(kid_of(&doomed_token), second.kid);
+    let third = commands::rotate(&dir, times).unwrap();
+    let retired_at = Utc::now();
+    commands::retire(&dir, &second.kid).unwrap();
+    eventually("the pending key takes over at once", Duration::from_secs(2), || async {
+        kid_of(&system.login("alice").await.0) == third.kid
+    })
+    .await;
+    eventually("users-service refuses the retired key's tokens", Duration::from_secs(2), || async {
+        system.client.get(system.users("/users/me")).bearer_auth(&doomed_token).send().await.unwrap().status()
+            == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    let (after, _) = system.login("alice").await;
+    assert_eq!(
+        system.get("/posts", &after).await.status(),
+        StatusCode::OK,
+        "posts-service accepts the new key at once"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+
+    // Assert: the only refusals are of tokens signed with the retired key, after it was retired.
+    let sent = log.lock().unwrap().clone();
+    assert!(sent.len() >= 50, "the load ran throughout: {} requests", sent.len());
+    let kinds: std::collections::BTreeSet<&str> = sent.iter().map(|s| s.what).collect();
+    assert_eq!(kinds.len(), 5, "every kind of request was exercised: {kinds:?}");
+    let wrongly_refused: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.status != StatusCode::OK)
+        .filter(|s| !(s.kid.as_deref() == Some(second.kid.as_str()) && s.at >= retired_at))
+        .collect();
+    assert!(wrongly_refused.is_empty(), "valid requests refused: {wrongly_refused:#?}");
+    let kids: std::collections::BTreeSet<&str> = sent.iter().filter_map(|s| s.kid.as_deref()).collect();
+    assert!(
+        kids.contains(first_kid.as_str()) && kids.contains(second.kid.as_str()) && kids.contains(third.kid.as_str()),
+        "{kids:?}"
+    );
+    assert_eq!(system.client.get(system.posts("/health/live")).send().await.unwrap().status(), StatusCode::OK);
+}

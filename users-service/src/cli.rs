@@ -1,0 +1,101 @@
+//! The command line: serve (the default), or manage the signing keys with the service's
+//! own environment.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::keys::commands::{self, KeyInfo, RotationTimes};
+use crate::startup::Application;
+
+/// users-service: users, logins and RS256 tokens.
+#[derive(Debug, Parser)]
+#[command(name = "users-service", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Manage the signing keys in JWT_KEYS_DIR.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Every key: kid, state, created, activates, retires.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a key that is published now and signs after JWKS_MAX_AGE_SECS.
+    Rotate,
+    /// Emergency: drop KID from signing and from the JWKS at once.
+    Retire {
+        /// The key id, as `keys list` shows it.
+        kid: String,
+    },
+}
+
+impl Cli {
+    /// Runs the command.
+    pub async fn run(self, config: Config) -> anyhow::Result<()> {
+        let dir = config.keys_dir.clone();
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => Application::build(config).await?.run_until_stopped().await?,
+            Command::Keys { action: KeysAction::List { json } } => print_keys(&commands::list(&dir)?, json)?,
+            Command::Keys { action: KeysAction::Rotate } => {
+                let times = RotationTimes {
+                    publish_ahead_secs: config.jwks_max_age_secs,
+                    outlive_secs: config.access_token_ttl_secs + config.leeway_secs,
+                };
+                let key = commands::rotate(&dir, times)?;
+                match key.activates_at {
+                    Some(at) if at > chrono::Utc::now() => println!(
+                        "key {} is published now and signs from {}; the key it replaces signs until then \
+                         and leaves the JWKS {} s later",
+                        key.kid,
+                        at.to_rfc3339(),
+                        times.outlive_secs
+                    ),
+                    _ => println!("key {} created; it signs now", key.kid),
+                }
+            }
+            Command::Keys { action: KeysAction::Retire { kid } } => {
+                let keys = commands::retire(&dir, &kid)?;
+                println!("key {kid} retired: it no longer signs and has left the JWKS");
+                print_keys(&keys, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(keys)?);
+        return Ok(());
+    }
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or("-".into())
+    };
+    println!("{:<44}  {:<8}  {:<20}  {:<20}  {:<20}", "KID", "STATE", "CREATED", "ACTIVATES", "RETIRES");
+    for key in keys {
+        let state = serde_json::to_value(key.state)?.as_str().unwrap_or_default().to_owned();
+        println!(
+            "{:<44}  {:<8}  {:<20}  {:<20}  {:<20}",
+            key.kid,
+            state,
+            time(Some(key.created_at)),
+            time(key.activates_at),
+            time(key.retires_at)
+        );
+    }
+    Ok(())
+}
