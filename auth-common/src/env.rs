@@ -57,6 +57,21 @@ impl Env {
         }
     }
 
+    /// A secret: the value of `key`, or else the contents of the file named by `<key>_FILE`
+    /// (Docker and Kubernetes secrets arrive as files), trailing newline trimmed. An
+    /// unreadable file is an error naming the variable, never the secret.
+    pub fn secret(&self, key: &str) -> anyhow::Result<Option<String>> {
+        if let Some(value) = self.optional(key) {
+            return Ok(Some(value));
+        }
+        let file_key = format!("{key}_FILE");
+        let Some(path) = self.optional(&file_key) else {
+            return Ok(None);
+        };
+        let contents = std::fs::read_to_string(&path).with_context(|| format!("{file_key}: cannot read {path}"))?;
+        Ok(Some(contents.trim_end_matches(['\n', '\r']).to_owned()).filter(|v| !v.is_empty()))
+    }
+
     /// The value of `key`; an error naming it when unset.
     pub fn required(&self, key: &str) -> anyhow::Result<String> {
         self.optional(key).with_context(|| format!("{key}: must be set"))
@@ -105,6 +120,19 @@ mod tests {
         assert_eq!(env.parsed::<u64>("EMPTY", 7).unwrap(), 7);
         assert_eq!(env.string("UNSET", "d"), "d");
         assert!(env.required("EMPTY").unwrap_err().to_string().contains("EMPTY"));
+    }
+
+    #[test]
+    fn a_secret_comes_from_the_variable_or_else_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let path = file.display().to_string();
+        assert_eq!(env(&[("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("from-file"));
+        assert_eq!(env(&[("S", "direct"), ("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("direct"));
+        assert_eq!(env(&[]).secret("S").unwrap(), None);
+        let err = env(&[("S_FILE", "/no/such/file")]).secret("S").unwrap_err().to_string();
+        assert!(err.starts_with("S_FILE: cannot read"), "{err}");
     }
 
     #[test]

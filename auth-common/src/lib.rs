@@ -9,6 +9,7 @@
 //! - [`extractor`]: the actix extractor that turns a `Bearer` header into a [`extractor::Caller`].
 //! - [`error`]: the JSON error shape both services answer with, and the auth errors.
 //! - `jwks` (feature `jwks`): the cached JWKS a resource server verifies with.
+//! - `healthcheck` (feature `healthcheck`): the probe behind `<service> healthcheck`.
 //! - [`http`]: extractor configurations and middleware that keep every error in that shape.
 //! - `db` (feature `db`): the database layer both services share.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
@@ -19,6 +20,8 @@ pub mod db;
 pub mod env;
 pub mod error;
 pub mod extractor;
+#[cfg(feature = "healthcheck")]
+pub mod healthcheck;
 pub mod http;
 #[cfg(feature = "jwks")]
 pub mod jwks;

@@ -12,7 +12,7 @@
 //! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
 //! | `JWKS_MIN_REFETCH_SECS` | 10 |
 //! | `USERS_TIMEOUT_MS` | 2000 |
-//! | `POSTS_CLIENT_ID`, `POSTS_CLIENT_SECRET` | `posts-service`, none |
+//! | `POSTS_CLIENT_ID`, `POSTS_CLIENT_SECRET` (or `POSTS_CLIENT_SECRET_FILE`) | `posts-service`, none |
 //! | `APP_ENV` | `development` |
 
 use std::fmt;
@@ -107,7 +107,7 @@ impl Config {
             bail!("USERS_SERVICE_URL: expected an http:// or https:// URL, got {users_service_url:?}");
         }
         let jwks_url = env.string("JWKS_URL", &format!("{users_service_url}/.well-known/jwks.json"));
-        let client_secret = Secret::new(env.optional("POSTS_CLIENT_SECRET").unwrap_or_default());
+        let client_secret = Secret::new(env.secret("POSTS_CLIENT_SECRET")?.unwrap_or_default());
         if app_env == AppEnv::Production && client_secret.expose().len() < 16 {
             bail!("POSTS_CLIENT_SECRET: production needs the service account's secret (16 characters or more)");
         }

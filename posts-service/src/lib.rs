@@ -5,6 +5,7 @@
 //! `main.rs` reads the [`config::Config`] and runs [`startup::Application`]; the tests
 //! start the very same application on a random port, beside a real users-service.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -1,20 +1,22 @@
-//! The posts-service binary.
+//! The posts-service binary: `.env`, logging, configuration, then the command (serve by
+//! default; `healthcheck`).
 
+use clap::Parser;
+use posts_service::cli::Cli;
 use posts_service::config::Config;
-use posts_service::startup::Application;
 
 #[actix_web::main]
 async fn main() {
+    let cli = Cli::parse();
     dotenvy::dotenv().ok();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     auth_common::install_crypto_provider();
-    if let Err(e) = run().await {
+    let result = match Config::from_env() {
+        Ok(config) => cli.run(config).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
         eprintln!("posts-service: {e:#}");
         std::process::exit(1);
     }
-}
-
-async fn run() -> anyhow::Result<()> {
-    Application::build(Config::from_env()?).await?.run_until_stopped().await?;
-    Ok(())
 }

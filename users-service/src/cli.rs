@@ -19,6 +19,8 @@ pub struct Cli {
 enum Command {
     /// Serve HTTP (the default).
     Serve,
+    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
+    Healthcheck,
     /// Manage the signing keys in JWT_KEYS_DIR.
     Keys {
         #[command(subcommand)]
@@ -34,6 +36,8 @@ enum KeysAction {
         #[arg(long)]
         json: bool,
     },
+    /// Create a first key if there is none; do nothing otherwise (for init containers).
+    Init,
     /// Add a key that is published now and signs after JWKS_MAX_AGE_SECS.
     Rotate,
     /// Emergency: drop KID from signing and from the JWKS at once.
@@ -49,6 +53,15 @@ impl Cli {
         let dir = config.keys_dir.clone();
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(config).await?.run_until_stopped().await?,
+            Command::Healthcheck => {
+                if !auth_common::healthcheck::ready(config.bind_addr).await {
+                    anyhow::bail!("not ready");
+                }
+            }
+            Command::Keys { action: KeysAction::Init } => match commands::init(&dir)? {
+                Some(key) => println!("key {} created; it signs now", key.kid),
+                None => println!("{} holds a key already; nothing to do", dir.display()),
+            },
             Command::Keys { action: KeysAction::List { json } } => print_keys(&commands::list(&dir)?, json)?,
             Command::Keys { action: KeysAction::Rotate } => {
                 let times = RotationTimes {

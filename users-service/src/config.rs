@@ -12,7 +12,7 @@
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days) |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
-//! | `OAUTH_CLIENTS` | none: `id:secret:scope scope;…` |
+//! | `OAUTH_CLIENTS` (or `OAUTH_CLIENTS_FILE`) | none: `id:secret:scope scope;…` |
 //! | `APP_ENV` | `development` |
 
 use std::fmt;
@@ -78,7 +78,7 @@ impl Config {
     /// Reads any [`Env`].
     pub fn from(env: &Env) -> anyhow::Result<Self> {
         let app_env = env.parsed("APP_ENV", AppEnv::Development)?;
-        let oauth_clients = match env.optional("OAUTH_CLIENTS") {
+        let oauth_clients = match env.secret("OAUTH_CLIENTS")? {
             Some(raw) => parse_clients(&raw, app_env).context("OAUTH_CLIENTS")?,
             None => Vec::new(),
         };

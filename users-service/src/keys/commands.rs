@@ -67,6 +67,20 @@ pub fn create_first_key(dir: &Path) -> anyhow::Result<StoredKey> {
     Ok(StoredKey { record, key })
 }
 
+/// Creates a first key when `dir` has none that can sign; otherwise does nothing. Safe to
+/// run before every start (a Kubernetes init container does).
+pub fn init(dir: &Path) -> anyhow::Result<Option<KeyInfo>> {
+    let stored = store::load_all(dir, &HashMap::new())?;
+    if KeySet::at(&stored, Utc::now()).is_ok() {
+        return Ok(None);
+    }
+    if !stored.is_empty() {
+        bail!("{} holds keys but none can sign; inspect them with `keys list`", dir.display());
+    }
+    let first = create_first_key(dir)?;
+    Ok(Some(info(std::slice::from_ref(&first), &first, Utc::now())))
+}
+
 /// Adds a pending key that signs `publish_ahead_secs` from now; the key it replaces stops
 /// signing then and leaves the JWKS `outlive_secs` later. In an empty folder, the first
 /// key is active at once.
@@ -169,6 +183,14 @@ mod tests {
         assert_eq!(old.retires_at, Some(new.activates_at.unwrap() + Duration::seconds(930)));
         let err = rotate(dir.path(), TIMES).unwrap_err().to_string();
         assert!(err.contains("in progress"), "{err}");
+    }
+
+    #[test]
+    fn init_creates_a_key_once() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(init(dir.path()).unwrap().map(|k| k.state), Some(KeyState::Active));
+        assert!(init(dir.path()).unwrap().is_none());
+        assert_eq!(list(dir.path()).unwrap().len(), 1);
     }
 
     #[test]
