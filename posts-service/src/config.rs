@@ -3,7 +3,7 @@
 //! | variable | default |
 //! |---|---|
 //! | `BIND_ADDR` | `127.0.0.1:8082` |
-//! | `DATABASE_URL` | `posts.db` (SQLite); a `postgres://` URL selects PostgreSQL |
+//! | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `posts.db` (SQLite); a `postgres://` URL selects PostgreSQL |
 //! | `DATABASE_MAX_CONNECTIONS` | 10 |
 //! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
 //! | `JWT_AUDIENCE` | `posts-service` |
@@ -117,7 +117,7 @@ impl Config {
         }
         Ok(Self {
             bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
-            database_url: env.string("DATABASE_URL", "posts.db"),
+            database_url: env.secret("DATABASE_URL")?.unwrap_or_else(|| "posts.db".to_owned()),
             database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
             issuer: env.string("JWT_ISSUER", "http://127.0.0.1:8081"),
             audience: env.string("JWT_AUDIENCE", "posts-service"),

@@ -3,7 +3,7 @@
 //! | variable | default |
 //! |---|---|
 //! | `BIND_ADDR` | `127.0.0.1:8081` |
-//! | `DATABASE_URL` | `users.db` (SQLite); a `postgres://` URL selects PostgreSQL |
+//! | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `users.db` (SQLite); a `postgres://` URL selects PostgreSQL |
 //! | `DATABASE_MAX_CONNECTIONS` | 10 (PostgreSQL; SQLite uses at most 4) |
 //! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
 //! | `JWT_AUDIENCE` | `users-service` |
@@ -88,7 +88,7 @@ impl Config {
         }
         let config = Self {
             bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            database_url: env.string("DATABASE_URL", "users.db"),
+            database_url: env.secret("DATABASE_URL")?.unwrap_or_else(|| "users.db".to_owned()),
             database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
             issuer,
             audience: env.string("JWT_AUDIENCE", "users-service"),

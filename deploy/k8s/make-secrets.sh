@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the env files kustomization.yaml's secretGenerator reads, with random values:
+#   secrets/postgres.env  secrets/users-service.env  secrets/posts-service.env
+# A file that exists is never overwritten; a missing one is made to agree with the others
+# (users-service's OAUTH_CLIENTS holds posts-service's POSTS_CLIENT_SECRET). The files are
+# git-ignored (secrets/.gitignore); secrets/*.env.example show their shape.
+# The database passwords are applied by PostgreSQL's first start only: a file deleted and
+# made again later needs `ALTER ROLE … PASSWORD` on the running database too.
+#
+#   deploy/k8s/make-secrets.sh && kubectl apply -k deploy/k8s
+set -euo pipefail
+cd "$(dirname "$0")/secrets"
+umask 077
+
+random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'; }
+
+# The value of KEY in an env file, if the file and the key are there.
+value_of() {
+    local file=$1 key=$2
+    [[ -f $file ]] || return 0
+    sed -n "s/^${key}=//p" "$file" | head -n 1
+}
+
+write() {
+    local file=$1 content=$2
+    if [[ -e $file ]]; then
+        echo "kept    deploy/k8s/secrets/$file"
+    else
+        printf '%s\n' "$content" >"$file.tmp"
+        mv "$file.tmp" "$file"
+        echo "created deploy/k8s/secrets/$file"
+    fi
+}
+
+# posts-service's client secret: from whichever of the two files exists, else new.
+posts_secret=$(value_of posts-service.env POSTS_CLIENT_SECRET)
+if [[ -z $posts_secret ]]; then
+    posts_secret=$(value_of users-service.env OAUTH_CLIENTS | sed -En 's/^(.*; *)?posts-service:([^:]*):.*/\2/p')
+fi
+if [[ -z $posts_secret ]]; then
+    posts_secret=$(random)
+fi
+
+write postgres.env "POSTGRES_PASSWORD=$(random)"
+write users-service.env "OAUTH_CLIENTS=posts-service:${posts_secret}:users:read
+DATABASE_PASSWORD=$(random)"
+write posts-service.env "POSTS_CLIENT_SECRET=${posts_secret}
+DATABASE_PASSWORD=$(random)"
+
+# Both files now exist: check they agree, whoever wrote them.
+if ! value_of users-service.env OAUTH_CLIENTS | grep -qF "posts-service:$(value_of posts-service.env POSTS_CLIENT_SECRET):"; then
+    echo "OAUTH_CLIENTS in users-service.env has no posts-service entry with posts-service.env's POSTS_CLIENT_SECRET" >&2
+    exit 1
+fi

