@@ -58,9 +58,10 @@ pub struct Caller {
 #[derive(Debug, Clone)]
 pub struct CallerSubject(pub String);
 
-/// A token refusal, put in the request extensions so metrics can count it by reason.
+/// A token refusal (or `missing`), put in the request extensions so metrics can count it
+/// by reason.
 #[derive(Debug, Clone, Copy)]
-pub struct TokenRejected(pub RejectReason);
+pub struct TokenRejected(pub &'static str);
 
 impl Caller {
     /// Succeeds when the token carries `scope`; otherwise a 403 `insufficient_scope`.
@@ -86,7 +87,14 @@ impl FromRequest for Caller {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
         let req = req.clone();
         Box::pin(async move {
-            let token = token?;
+            let token = token.inspect_err(|e| {
+                let label = match e {
+                    AuthError::Rejected(reason) => reason.label(),
+                    AuthError::Missing => "missing",
+                    _ => "malformed",
+                };
+                req.extensions_mut().insert(TokenRejected(label));
+            })?;
             let verifier = verifier.ok_or(AuthError::Misconfigured)?;
             match verifier.verify(token.expose()).await {
                 Ok(verified) => {
@@ -95,7 +103,7 @@ impl FromRequest for Caller {
                 }
                 Err(reason) => {
                     log::debug!("bearer token refused: {}", reason.label());
-                    req.extensions_mut().insert(TokenRejected(reason));
+                    req.extensions_mut().insert(TokenRejected(reason.label()));
                     Err(AuthError::Rejected(reason))
                 }
             }

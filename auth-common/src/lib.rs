@@ -12,6 +12,7 @@
 //! - `healthcheck` (feature `healthcheck`): the probe behind `<service> healthcheck`.
 //! - [`http`]: extractor configurations and middleware that keep every error in that shape.
 //! - `db` (feature `db`): the database layer both services share.
+//! - [`observability`]: request ids, access logs, Prometheus metrics.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
 
 pub mod claims;
@@ -26,6 +27,7 @@ pub mod http;
 #[cfg(feature = "jwks")]
 pub mod jwks;
 pub mod keys;
+pub mod observability;
 pub mod scope;
 pub mod signing;
 #[cfg(any(test, feature = "test-support"))]

@@ -141,6 +141,7 @@ pub async fn authors(state: &AppState, ids: impl Iterator<Item = i64>, lookup: L
             Authors { by_id: HashMap::new(), degraded: true }
         }
         Err(_) => {
+            state.metrics.users_service_call("timeout");
             log::warn!("authors unavailable, answering degraded: no answer within {:?}", state.users_timeout);
             Authors { by_id: HashMap::new(), degraded: true }
         }

@@ -5,11 +5,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use auth_common::http::{json_config, json_errors, path_config, query_config, security_headers};
-use auth_common::jwks::JwksCache;
+use auth_common::jwks::{FetchResult, JwksCache};
+use auth_common::observability::metrics::Metrics;
+use auth_common::observability::middleware::observe;
 use auth_common::verifier::{Verifier, VerifierSettings};
 
 use crate::config::Config;
@@ -20,9 +22,6 @@ use crate::users_client::UsersClient;
 
 /// A post is at most 200 + 10 000 characters; 64 KiB leaves room for JSON escapes.
 const BODY_LIMIT: usize = 64 * 1024;
-
-/// The access-log line: the path without its query string.
-const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 
 /// A built, listening posts-service.
 pub struct Application {
@@ -53,7 +52,17 @@ impl Application {
             .user_agent(concat!("posts-service/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the HTTP client")?;
-        let jwks = Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch));
+        let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
+        let fetches = metrics.clone();
+        let jwks =
+            Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch).with_observer(
+                Arc::new(move |result| {
+                    fetches.jwks_fetch(match result {
+                        FetchResult::Success => "success",
+                        FetchResult::Failure => "failure",
+                    })
+                }),
+            ));
         // The server starts at once; readiness waits for the first JWKS. SIGHUP refreshes
         // the keys at once (after an emergency key retirement, say).
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -71,18 +80,20 @@ impl Application {
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
         let state = web::Data::new(AppState {
             pool,
-            users: UsersClient::new(http, config.users_service_url.clone()),
+            users: UsersClient::new(http, config.users_service_url.clone(), metrics.clone().into_inner()),
             service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
             jwks,
             users_timeout: config.users_timeout,
+            metrics: metrics.clone().into_inner(),
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(json_errors())
                 .wrap(security_headers())
-                .wrap(Logger::new(LOG_FORMAT).custom_request_replace("method", |req| req.method().to_string()))
+                .wrap(from_fn(observe))
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(verifier.clone())
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(query_config())

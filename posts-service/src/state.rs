@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use auth_common::db::DbPool;
 use auth_common::jwks::JwksCache;
+use auth_common::observability::metrics::Metrics;
 
 use crate::service_token::ServiceTokens;
 use crate::users_client::UsersClient;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub jwks: Arc<JwksCache>,
     /// The whole budget of a page's author lookup, retries included.
     pub users_timeout: Duration,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
 }

@@ -10,7 +10,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use auth_common::extractor::BearerToken;
+use auth_common::observability::metrics::Metrics;
+use auth_common::observability::request_id;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
@@ -71,32 +75,51 @@ struct TokenResponse {
     expires_in: u64,
 }
 
-/// A client for users-service, sharing the process's one `reqwest::Client`.
+/// A client for users-service, sharing the process's one `reqwest::Client`. Every call
+/// carries the request id of the request it serves, and is counted by result.
 pub struct UsersClient {
     http: reqwest::Client,
     base_url: String,
+    metrics: Arc<Metrics>,
 }
 
 impl UsersClient {
     /// A client for the users-service at `base_url`.
-    pub fn new(http: reqwest::Client, base_url: String) -> Self {
-        Self { http, base_url }
+    pub fn new(http: reqwest::Client, base_url: String, metrics: Arc<Metrics>) -> Self {
+        Self { http, base_url, metrics }
+    }
+
+    /// Adds the current request id, so one id follows a request across both services.
+    fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match request_id::current() {
+            Some(id) => request.header(request_id::HEADER, id.as_str()),
+            None => request,
+        }
+    }
+
+    fn count<T>(&self, result: &Result<T, UpstreamError>) {
+        self.metrics.users_service_call(match result {
+            Ok(_) => "success",
+            Err(e) => e.label(),
+        });
     }
 
     /// The authors among `ids` (at most 100), in one request authorised by `bearer`.
     pub async fn authors(&self, ids: &[i64], bearer: &BearerToken) -> Result<HashMap<i64, Author>, UpstreamError> {
         let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let response = self
-            .http
-            .get(format!("{}/users", self.base_url))
-            .query(&[("ids", ids)])
-            .header(AUTHORIZATION, bearer.header_value())
-            .send()
-            .await
-            .map_err(UpstreamError::from_reqwest)?;
-        let response = response.error_for_status().map_err(UpstreamError::from_reqwest)?;
-        let list: UserList = response.json().await.map_err(UpstreamError::from_reqwest)?;
-        Ok(list.users.into_iter().map(|author| (author.id, author)).collect())
+        let request = self.http.get(format!("{}/users", self.base_url)).query(&[("ids", ids)]);
+        let result = async {
+            let response = Self::traced(request.header(AUTHORIZATION, bearer.header_value()))
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(UpstreamError::from_reqwest)?;
+            let list: UserList = response.json().await.map_err(UpstreamError::from_reqwest)?;
+            Ok(list.users.into_iter().map(|author| (author.id, author)).collect())
+        }
+        .await;
+        self.count(&result);
+        result
     }
 
     /// A client-credentials token for posts-service itself (RFC 6749 §4.4), with its lifetime.
@@ -106,18 +129,23 @@ impl UsersClient {
         secret: &Secret,
         scope: &str,
     ) -> Result<(BearerToken, Duration), UpstreamError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}/oauth/token", self.base_url))
             .basic_auth(urlencode(client_id), Some(urlencode(secret.expose())))
-            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-            .send()
-            .await
-            .map_err(UpstreamError::from_reqwest)?
-            .error_for_status()
-            .map_err(UpstreamError::from_reqwest)?;
-        let token: TokenResponse = response.json().await.map_err(UpstreamError::from_reqwest)?;
-        Ok((BearerToken::new(token.access_token), Duration::from_secs(token.expires_in)))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)]);
+        let result = async {
+            let response = Self::traced(request)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(UpstreamError::from_reqwest)?;
+            let token: TokenResponse = response.json().await.map_err(UpstreamError::from_reqwest)?;
+            Ok((BearerToken::new(token.access_token), Duration::from_secs(token.expires_in)))
+        }
+        .await;
+        self.count(&result);
+        result
     }
 }
 

@@ -4,10 +4,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use auth_common::http::{form_config, json_config, json_errors, path_config, query_config, security_headers};
+use auth_common::observability::metrics::Metrics;
+use auth_common::observability::middleware::observe;
 use auth_common::verifier::{Verifier, VerifierSettings};
 
 use crate::config::Config;
@@ -20,9 +22,6 @@ use crate::tokens::clients::ClientRegistry;
 
 /// Bodies here are small JSON or forms; anything bigger is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
-
-/// The access-log line: the path without its query string, which could carry anything.
-const LOG_FORMAT: &str = r#"%a "%{method}xi %U" %s %b %Dms"#;
 
 /// A built, listening users-service.
 pub struct Application {
@@ -56,11 +55,17 @@ impl Application {
             },
             keys.clone(),
         ));
+        let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
         let passwords = PasswordHasher::default();
         passwords.warm_up();
         let state = web::Data::new(AppState {
             pool,
-            issuer: TokenIssuer::new(keys.clone(), config.issuer.clone(), config.access_token_ttl_secs),
+            issuer: TokenIssuer::new(
+                keys.clone(),
+                config.issuer.clone(),
+                config.access_token_ttl_secs,
+                metrics.clone().into_inner(),
+            ),
             keys,
             clients: ClientRegistry::new(config.oauth_clients.clone()),
             passwords,
@@ -73,8 +78,9 @@ impl Application {
             App::new()
                 .wrap(json_errors())
                 .wrap(security_headers())
-                .wrap(Logger::new(LOG_FORMAT).custom_request_replace("method", |req| req.method().to_string()))
+                .wrap(from_fn(observe))
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(verifier.clone())
                 .app_data(json_config(BODY_LIMIT))
                 .app_data(form_config(BODY_LIMIT))

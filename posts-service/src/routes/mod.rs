@@ -19,5 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/public/posts").route(web::get().to(public::list_public_posts)))
     .service(web::resource("/health/live").route(web::get().to(health::live)))
-    .service(web::resource("/health/ready").route(web::get().to(health::ready)));
+    .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+    .service(web::resource("/metrics").route(web::get().to(auth_common::observability::metrics::serve)));
 }

@@ -9,6 +9,7 @@ mod flow;
 mod helpers;
 mod input;
 mod jwks;
+mod observability;
 mod ownership;
 mod proxy;
 mod public_feed;

@@ -15,6 +15,7 @@ pub struct Recorded {
     /// Path and query.
     pub path: String,
     pub authorization: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// What to do to requests whose path starts with a prefix.
@@ -96,11 +97,13 @@ impl Proxy {
 
 async fn forward(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
     let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    let authorization = req.headers().get("authorization").map(|v| v.to_str().unwrap_or_default().to_owned());
+    let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or_default().to_owned());
+    let (authorization, request_id) = (header("authorization"), header("x-request-id"));
     state.recorded.lock().unwrap().push(Recorded {
         method: req.method().to_string(),
         path: path.clone(),
         authorization,
+        request_id,
     });
     let fault = state
         .faults

@@ -40,8 +40,12 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
         _ => return Err(ApiError::InvalidCredentials),
     };
     let scopes = ScopeSet::parse(USER_SCOPES).map_err(|e| anyhow::anyhow!("USER_SCOPES: {e}"))?;
-    let mut response =
-        state.issuer.issue(Subject::User { id: user.id, username: &user.username }, &scopes, LOGIN_CLIENT_ID)?;
+    let mut response = state.issuer.issue(
+        Subject::User { id: user.id, username: &user.username },
+        &scopes,
+        LOGIN_CLIENT_ID,
+        "login",
+    )?;
     let ttl = state.refresh_token_ttl_secs;
     let refresh = blocking(&state.pool, move |conn| {
         refresh::start_family(conn, UserId::new(user.id), LOGIN_CLIENT_ID, &scopes, Utc::now().naive_utc(), ttl)

@@ -23,5 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/.well-known/openid-configuration").route(web::get().to(well_known::discovery)))
     .service(web::resource("/public-key").route(web::get().to(well_known::public_key)))
     .service(web::resource("/health/live").route(web::get().to(health::live)))
-    .service(web::resource("/health/ready").route(web::get().to(health::ready)));
+    .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+    .service(web::resource("/metrics").route(web::get().to(auth_common::observability::metrics::serve)));
 }

@@ -49,7 +49,7 @@ async fn refresh_grant(
     let rotated =
         blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, Utc::now().naive_utc())).await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
-    let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id)?;
+    let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id, "refresh_token")?;
     response.refresh_token = Some(rotated.refresh_token.into_string());
     Ok(response.into_response())
 }
@@ -71,7 +71,7 @@ fn client_credentials_grant(
             return Err(OAuthError::InvalidScope("the scope asked for exceeds what this client is granted").into());
         }
     };
-    let response = state.issuer.issue(Subject::Client, &scopes, &client.id)?;
+    let response = state.issuer.issue(Subject::Client, &scopes, &client.id, "client_credentials")?;
     Ok(response.into_response())
 }
 

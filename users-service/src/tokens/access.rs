@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use auth_common::claims::AccessClaims;
+use auth_common::observability::metrics::Metrics;
 use auth_common::scope::ScopeSet;
 
 use super::TokenResponse;
@@ -28,17 +29,25 @@ pub struct TokenIssuer {
     keys: Arc<KeyRing>,
     issuer: String,
     ttl_secs: u64,
+    metrics: Arc<Metrics>,
 }
 
 impl TokenIssuer {
     /// An issuer naming itself `issuer`, minting tokens that live `ttl_secs`.
-    pub fn new(keys: Arc<KeyRing>, issuer: String, ttl_secs: u64) -> Self {
-        Self { keys, issuer, ttl_secs }
+    pub fn new(keys: Arc<KeyRing>, issuer: String, ttl_secs: u64, metrics: Arc<Metrics>) -> Self {
+        Self { keys, issuer, ttl_secs, metrics }
     }
 
-    /// A token for `subject` with `scopes`, requested by `client_id`. Its audience is the
-    /// services its scopes belong to, so a narrower scope also means fewer services.
-    pub fn issue(&self, subject: Subject<'_>, scopes: &ScopeSet, client_id: &str) -> anyhow::Result<TokenResponse> {
+    /// A token for `subject` with `scopes`, requested by `client_id` through `grant`
+    /// (`login`, `refresh_token`, `client_credentials`: the metric label). Its audience is
+    /// the services its scopes belong to, so a narrower scope also means fewer services.
+    pub fn issue(
+        &self,
+        subject: Subject<'_>,
+        scopes: &ScopeSet,
+        client_id: &str,
+        grant: &str,
+    ) -> anyhow::Result<TokenResponse> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(self.ttl_secs).context("ACCESS_TOKEN_TTL_SECS is too large")?;
         let (sub, username) = match subject {
@@ -58,6 +67,7 @@ impl TokenIssuer {
             username,
         };
         let access_token = self.keys.current().signer.sign(&claims).context("signing an access token")?;
+        self.metrics.token_issued(grant);
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
