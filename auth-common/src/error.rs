@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use serde::{Deserialize, Serialize};
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": "invalid_token", "error_description": "the access token has expired; refresh it or log in again"}))]
 pub struct ErrorBody {
     /// A stable, machine-readable code such as `invalid_token` or `not_found`.
     pub error: String,

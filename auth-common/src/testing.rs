@@ -116,3 +116,45 @@ mod tests {
         assert_eq!(super::with_database_name("postgres://u@h", "t1"), "postgres://u@h/t1");
     }
 }
+
+/// Every `(METHOD, path)` an OpenAPI document describes.
+pub fn openapi_operations(doc: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    doc["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .iter()
+                .flat_map(|(path, item)| {
+                    item.as_object()
+                        .into_iter()
+                        .flat_map(|ops| ops.keys())
+                        .filter(|m| METHODS.contains(&m.as_str()))
+                        .map(move |m| (m.to_uppercase(), path.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every `$ref` in an OpenAPI document that names no component.
+pub fn dangling_refs(doc: &serde_json::Value) -> Vec<String> {
+    fn walk(value: &serde_json::Value, root: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    let pointer = target.trim_start_matches('#');
+                    if root.pointer(pointer).is_none() {
+                        out.push(target.clone());
+                    }
+                }
+                map.values().for_each(|v| walk(v, root, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, root, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, doc, &mut out);
+    out
+}

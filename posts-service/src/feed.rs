@@ -29,7 +29,7 @@ pub enum LookupAs<'a> {
 }
 
 /// A post as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PostView {
     id: i64,
     title: String,
@@ -59,7 +59,7 @@ impl PostView {
 }
 
 /// A page of posts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PostPage {
     posts: Vec<PostView>,
     next_cursor: Option<String>,
@@ -68,10 +68,14 @@ pub struct PostPage {
 }
 
 /// `?limit=&cursor=&user_id=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Posts per page, 1 to 100 (default 20).
     limit: Option<i64>,
+    /// `next_cursor` of the previous page, unchanged.
     cursor: Option<String>,
+    /// Only this author's posts.
     user_id: Option<i64>,
 }
 

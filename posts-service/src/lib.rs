@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feed;
+pub mod openapi;
 pub mod routes;
 pub mod service_token;
 pub mod startup;

@@ -9,7 +9,7 @@ use posts_service::config::Config;
 async fn main() {
     let cli = Cli::parse();
     dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    auth_common::observability::logging::init();
     auth_common::install_crypto_provider();
     let result = match Config::from_env() {
         Ok(config) => cli.run(config).await,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Secret;
 
 /// A post's author as users-service describes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Author {
     /// The user id.
     pub id: i64,

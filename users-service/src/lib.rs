@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod keys;
+pub mod openapi;
 pub mod passwords;
 pub mod routes;
 pub mod startup;

@@ -101,6 +101,12 @@ impl Metrics {
 }
 
 /// `GET /metrics`: the app's metrics in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String))
+)]
 pub async fn serve(metrics: actix_web::web::Data<Metrics>) -> actix_web::HttpResponse {
     match metrics.render() {
         Ok(text) => actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),

@@ -4,6 +4,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use auth_common::db::blocking;
+use auth_common::error::ErrorBody;
 use auth_common::extractor::Caller;
 use chrono::Utc;
 use serde::Deserialize;
@@ -12,12 +13,13 @@ use crate::db::models::NewPost;
 use crate::db::posts::{self, OwnedWrite};
 use crate::domain::{PostContent, PostId, PostTitle};
 use crate::error::{ApiError, ApiResult};
-use crate::feed::{self, LookupAs, PageQuery, PostView};
+use crate::feed::{self, LookupAs, PageQuery, PostPage, PostView};
 use crate::state::AppState;
 use crate::users_client::Author;
 
 /// The body of create and update.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"title": "Hello", "content": "My first post"}))]
 pub struct PostBody {
     title: String,
     content: String,
@@ -35,6 +37,19 @@ fn author_of(caller: &Caller, id: i64) -> Option<Author> {
 }
 
 /// `POST /posts` (scope `posts:write`, users only): 201 with the post.
+#[utoipa::path(
+    post, path = "/posts", tag = "posts",
+    request_body = PostBody,
+    security(("bearer" = ["posts:write"])),
+    responses(
+        (status = 201, description = "Created; Location names the post", body = PostView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
+        (status = 403, description = "Missing scope posts:write, or a service account", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Title (1-200) or content (1-10000) invalid", body = ErrorBody),
+    )
+)]
 pub async fn create_post(
     state: web::Data<AppState>,
     caller: Caller,
@@ -63,6 +78,17 @@ pub async fn create_post(
 
 /// `GET /posts` (scope `posts:read`): a page, newest first, authors looked up with the
 /// caller's own token.
+#[utoipa::path(
+    get, path = "/posts", tag = "posts",
+    params(PageQuery),
+    security(("bearer" = ["posts:read"])),
+    responses(
+        (status = 200, description = "A page, newest first; authors null and degraded true when users-service did not answer", body = PostPage),
+        (status = 400, description = "limit, cursor or user_id invalid", body = ErrorBody),
+        (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
+        (status = 403, description = "Missing scope posts:read", body = ErrorBody),
+    )
+)]
 pub async fn list_posts(
     state: web::Data<AppState>,
     caller: Caller,
@@ -74,6 +100,17 @@ pub async fn list_posts(
 }
 
 /// `GET /posts/{id}` (scope `posts:read`).
+#[utoipa::path(
+    get, path = "/posts/{id}", tag = "posts",
+    params(("id" = i64, Path, description = "The post id")),
+    security(("bearer" = ["posts:read"])),
+    responses(
+        (status = 200, description = "The post with its author", body = PostView),
+        (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
+        (status = 403, description = "Missing scope posts:read", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+    )
+)]
 pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_scope("posts:read")?;
     let id = PostId::parse(&path)?;
@@ -83,6 +120,19 @@ pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Pat
 }
 
 /// `PUT /posts/{id}` (scope `posts:write`, the author only): 200 with the post.
+#[utoipa::path(
+    put, path = "/posts/{id}", tag = "posts",
+    params(("id" = i64, Path, description = "The post id")),
+    request_body = PostBody,
+    security(("bearer" = ["posts:write"])),
+    responses(
+        (status = 200, description = "Updated", body = PostView),
+        (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
+        (status = 403, description = "Missing scope posts:write, or not the author", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 422, description = "Title or content invalid", body = ErrorBody),
+    )
+)]
 pub async fn update_post(
     state: web::Data<AppState>,
     caller: Caller,
@@ -105,6 +155,17 @@ pub async fn update_post(
 }
 
 /// `DELETE /posts/{id}` (scope `posts:write`, the author only): 204.
+#[utoipa::path(
+    delete, path = "/posts/{id}", tag = "posts",
+    params(("id" = i64, Path, description = "The post id")),
+    security(("bearer" = ["posts:write"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
+        (status = 403, description = "Missing scope posts:write, or not the author", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+    )
+)]
 pub async fn delete_post(
     state: web::Data<AppState>,
     caller: Caller,

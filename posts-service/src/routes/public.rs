@@ -3,12 +3,22 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiResult;
-use crate::feed::{self, LookupAs, PageQuery};
+use auth_common::error::ErrorBody;
+
+use crate::feed::{self, LookupAs, PageQuery, PostPage};
 use crate::state::AppState;
 
 /// The same list as `GET /posts`, no token needed. With no caller token to pass on, the
 /// author lookup uses posts-service's own client-credentials token. This is the only
 /// route that does: a request that *sent* a token never gets here with it refused.
+#[utoipa::path(
+    get, path = "/public/posts", tag = "public",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page, newest first, authors looked up with posts-service's own token", body = PostPage),
+        (status = 400, description = "limit, cursor or user_id invalid", body = ErrorBody),
+    )
+)]
 pub async fn list_public_posts(state: web::Data<AppState>, query: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
     let page = feed::page(&state, query.into_inner(), LookupAs::Service).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use auth_common::db::blocking;
+use auth_common::error::ErrorBody;
 use auth_common::scope::{ScopeSet, USER_SCOPES};
 use chrono::Utc;
 use serde::Deserialize;
@@ -11,13 +12,15 @@ use crate::db::users;
 use crate::domain::{Password, UserId, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
 use crate::tokens::clients::LOGIN_CLIENT_ID;
 use crate::tokens::refresh;
 
 /// The login body.
 /// No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     username: String,
     password: String,
@@ -25,6 +28,15 @@ pub struct LoginRequest {
 
 /// 200 with tokens, or 401 with one answer for every bad pair: an unknown name costs a
 /// hash like a wrong password, so neither the body nor the timing tells them apart.
+#[utoipa::path(
+    post, path = "/auth/login", tag = "tokens",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Tokens; never cached", body = TokenResponse),
+        (status = 401, description = "Any bad username/password pair: one answer for all", body = ErrorBody),
+        (status = 422, description = "A field is missing", body = ErrorBody),
+    )
+)]
 pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let password = Password::presented(body.password).ok_or(ApiError::InvalidCredentials)?;

@@ -1,28 +1,49 @@
-//! The routes of users-service, registered in one place for the app and the tests.
+//! The routes of users-service.
+//!
+//! [`table`] lists every route once: path, method, handler. [`configure`] registers them
+//! grouped by path (so a known path with another method answers 405), and a test compares
+//! the table with the OpenAPI document: a route cannot be added without documentation.
 
-mod health;
-mod login;
-mod oauth;
-mod users;
-mod well_known;
+pub mod health;
+pub mod login;
+pub mod oauth;
+pub mod users;
+pub mod well_known;
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{Route, web};
 
-/// Registers every route. `/users/me` comes before `/users/{id}` so it is not read as an id.
+/// Every route: path, method, handler. `/users/me` comes before `/users/{id}`.
+pub fn table() -> Vec<(&'static str, Method, Route)> {
+    vec![
+        ("/users", Method::POST, web::post().to(users::create_user)),
+        ("/users", Method::GET, web::get().to(users::list_users)),
+        ("/users/me", Method::GET, web::get().to(users::get_me)),
+        ("/users/{id}", Method::GET, web::get().to(users::get_user)),
+        ("/auth/login", Method::POST, web::post().to(login::login)),
+        ("/oauth/token", Method::POST, web::post().to(oauth::token)),
+        ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),
+        ("/.well-known/jwks.json", Method::GET, web::get().to(well_known::jwks)),
+        ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),
+        ("/.well-known/openid-configuration", Method::GET, web::get().to(well_known::openid_configuration)),
+        ("/public-key", Method::GET, web::get().to(well_known::public_key)),
+        ("/health/live", Method::GET, web::get().to(health::live)),
+        ("/health/ready", Method::GET, web::get().to(health::ready)),
+        ("/metrics", Method::GET, web::get().to(auth_common::observability::metrics::serve)),
+    ]
+}
+
+/// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/users").route(web::post().to(users::create_user)).route(web::get().to(users::list_users)),
-    )
-    .service(web::resource("/users/me").route(web::get().to(users::get_me)))
-    .service(web::resource("/users/{id}").route(web::get().to(users::get_user)))
-    .service(web::resource("/auth/login").route(web::post().to(login::login)))
-    .service(web::resource("/oauth/token").route(web::post().to(oauth::token)))
-    .service(web::resource("/oauth/revoke").route(web::post().to(oauth::revoke)))
-    .service(web::resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
-    .service(web::resource("/.well-known/oauth-authorization-server").route(web::get().to(well_known::discovery)))
-    .service(web::resource("/.well-known/openid-configuration").route(web::get().to(well_known::discovery)))
-    .service(web::resource("/public-key").route(web::get().to(well_known::public_key)))
-    .service(web::resource("/health/live").route(web::get().to(health::live)))
-    .service(web::resource("/health/ready").route(web::get().to(health::ready)))
-    .service(web::resource("/metrics").route(web::get().to(auth_common::observability::metrics::serve)));
+    let mut resources: Vec<(&str, Vec<Route>)> = Vec::new();
+    for (path, _, route) in table() {
+        match resources.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, routes)) => routes.push(route),
+            None => resources.push((path, vec![route])),
+        }
+    }
+    for (path, routes) in resources {
+        cfg.service(routes.into_iter().fold(web::resource(path), |resource, route| resource.route(route)));
+    }
+    crate::openapi::configure_docs(cfg);
 }

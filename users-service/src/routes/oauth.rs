@@ -3,17 +3,56 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::db::blocking;
+use auth_common::error::ErrorBody;
 use auth_common::scope::ScopeSet;
 use chrono::Utc;
 
 use crate::error::{ApiResult, OAuthError};
 use crate::state::AppState;
+use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
 use crate::tokens::clients::LOGIN_CLIENT_ID;
 use crate::tokens::oauth_request::{ClientCredentials, FormParams};
 use crate::tokens::refresh::{self, RefreshRequest};
 
+/// The form of `POST /oauth/token` (RFC 6749), for the documentation: the handler reads
+/// the raw pairs so it can refuse a repeated parameter.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenForm {
+    /// `refresh_token` or `client_credentials`.
+    grant_type: String,
+    /// With `refresh_token`: the refresh token to spend.
+    refresh_token: Option<String>,
+    /// Optional: a subset of the scopes granted (space-separated).
+    scope: Option<String>,
+    /// `client_secret_post`, or `login` for a user's refresh.
+    client_id: Option<String>,
+    /// `client_secret_post` (or use HTTP Basic, not both).
+    client_secret: Option<String>,
+}
+
+/// The form of `POST /oauth/revoke` (RFC 7009), for the documentation.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RevokeForm {
+    /// The refresh token to revoke, with its whole family.
+    token: String,
+    /// Ignored: any token is looked up as a refresh token.
+    token_type_hint: Option<String>,
+}
+
 /// `POST /oauth/token`.
+#[utoipa::path(
+    post, path = "/oauth/token", tag = "tokens",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Tokens; never cached. No refresh token for client credentials.", body = TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = ErrorBody),
+        (status = 401, description = "invalid_client, with WWW-Authenticate: Basic", body = ErrorBody),
+    )
+)]
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -90,6 +129,16 @@ fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> 
 /// well-formed request, whether or not the token existed (RFC 7009 §2.2), so the endpoint
 /// tells nobody which tokens exist. Access tokens are self-contained JWTs and cannot be
 /// revoked: they lapse at `exp`, at most `ACCESS_TOKEN_TTL_SECS` later.
+#[utoipa::path(
+    post, path = "/oauth/revoke", tag = "tokens",
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke: the answer is the same"),
+        (status = 400, description = "token missing", body = ErrorBody),
+        (status = 401, description = "Client credentials sent and wrong", body = ErrorBody),
+    )
+)]
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use auth_common::db::blocking;
+use auth_common::error::ErrorBody;
 use auth_common::extractor::Caller;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,8 @@ use crate::state::AppState;
 
 /// `POST /users`. Unknown fields (`role`, `scope`, `id`…) are ignored, never assigned.
 /// No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "alice", "email": "alice@example.com", "password": "correct horse battery"}))]
 pub struct CreateUserRequest {
     username: String,
     email: String,
@@ -23,7 +25,7 @@ pub struct CreateUserRequest {
 }
 
 /// A user as its owner sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PrivateUser {
     id: i64,
     username: String,
@@ -32,7 +34,7 @@ pub struct PrivateUser {
 }
 
 /// A user as any authorised caller sees it: no email.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicUser {
     id: i64,
     username: String,
@@ -52,6 +54,18 @@ impl From<UserRow> for PublicUser {
 }
 
 /// Registers a user: 201, 409 when the name is taken, 422 when a field is invalid.
+#[utoipa::path(
+    post, path = "/users", tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Registered", body = PrivateUser),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
 pub async fn create_user(state: web::Data<AppState>, body: web::Json<CreateUserRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let username = Username::parse(&body.username)?;
@@ -75,6 +89,16 @@ pub async fn create_user(state: web::Data<AppState>, body: web::Json<CreateUserR
 }
 
 /// `GET /users/me`: the caller, with email. People only.
+#[utoipa::path(
+    get, path = "/users/me", tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = PrivateUser),
+        (status = 401, description = "No token, or a token refused", body = ErrorBody),
+        (status = 403, description = "A service account's token", body = ErrorBody),
+        (status = 404, description = "The user no longer exists", body = ErrorBody),
+    )
+)]
 pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let id = UserId::new(caller.user_id()?);
     let row = blocking(&state.pool, move |conn| users::find_by_id(conn, id).map_err(ApiError::from)).await?;
@@ -83,6 +107,17 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<Htt
 }
 
 /// `GET /users/{id}` (scope `users:read`).
+#[utoipa::path(
+    get, path = "/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "The user id")),
+    security(("bearer" = ["users:read"])),
+    responses(
+        (status = 200, description = "The user", body = PublicUser),
+        (status = 401, description = "No token, or a token refused", body = ErrorBody),
+        (status = 403, description = "Missing scope users:read", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
 pub async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_scope("users:read")?;
     let id = UserId::parse(&path).ok_or(ApiError::NotFound("no such user"))?;
@@ -92,18 +127,32 @@ pub async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Pat
 }
 
 /// `GET /users?ids=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
+    /// Comma-separated user ids, 1 to 100.
+    #[param(example = "1,2,3")]
     ids: String,
 }
 
 /// The users list of a batch lookup.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserList {
     users: Vec<PublicUser>,
 }
 
 /// `GET /users?ids=1,2,3` (scope `users:read`): at most 100 ids, unknown ones left out.
+#[utoipa::path(
+    get, path = "/users", tag = "users",
+    params(ListUsersQuery),
+    security(("bearer" = ["users:read"])),
+    responses(
+        (status = 200, description = "The users found; unknown ids are left out", body = UserList),
+        (status = 400, description = "ids missing, malformed or more than 100", body = ErrorBody),
+        (status = 401, description = "No token, or a token refused", body = ErrorBody),
+        (status = 403, description = "Missing scope users:read", body = ErrorBody),
+    )
+)]
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,

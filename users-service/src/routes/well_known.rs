@@ -8,8 +8,51 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+/// A public key as the JWKS publishes it (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PublicJwk {
+    /// `RSA`.
+    kty: String,
+    /// `sig`.
+    #[schema(rename = "use")]
+    use_: String,
+    /// `RS256`.
+    alg: String,
+    /// The RFC 7638 thumbprint.
+    kid: String,
+    /// Modulus, base64url.
+    n: String,
+    /// Exponent, base64url.
+    e: String,
+}
+
+/// The JWKS (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Jwks {
+    keys: Vec<PublicJwk>,
+}
+
+/// The discovery document (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Discovery {
+    issuer: String,
+    jwks_uri: String,
+    token_endpoint: String,
+    revocation_endpoint: String,
+    grant_types_supported: Vec<String>,
+    token_endpoint_auth_methods_supported: Vec<String>,
+    scopes_supported: Vec<String>,
+}
+
 /// `GET /.well-known/jwks.json`: every key still trusted (pending, active, retiring),
 /// cacheable for `JWKS_MAX_AGE_SECS`.
+#[utoipa::path(
+    get, path = "/.well-known/jwks.json", tag = "keys",
+    responses((status = 200, description = "Every published key; Cache-Control: public, max-age=JWKS_MAX_AGE_SECS", body = Jwks))
+)]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let keys = state.keys.current();
     HttpResponse::Ok()
@@ -17,8 +60,25 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         .json(&keys.jwks)
 }
 
-/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
-pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414).
+#[utoipa::path(
+    get, path = "/.well-known/oauth-authorization-server", tag = "keys",
+    responses((status = 200, description = "Authorization server metadata", body = Discovery))
+)]
+pub async fn authorization_server(state: web::Data<AppState>) -> HttpResponse {
+    discovery(&state)
+}
+
+/// `GET /.well-known/openid-configuration`: the same document, where OpenID clients look.
+#[utoipa::path(
+    get, path = "/.well-known/openid-configuration", tag = "keys",
+    responses((status = 200, description = "Authorization server metadata", body = Discovery))
+)]
+pub async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
+    discovery(&state)
+}
+
+fn discovery(state: &AppState) -> HttpResponse {
     let issuer = &state.issuer_url;
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", state.jwks_max_age_secs)))
@@ -38,6 +98,10 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `GET /public-key`: the signing key's public half as SPKI PEM.
+#[utoipa::path(
+    get, path = "/public-key", tag = "keys",
+    responses((status = 200, description = "The signing key as SPKI PEM", content_type = "application/x-pem-file", body = String))
+)]
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     let keys = state.keys.current();
     HttpResponse::Ok()

@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 /// The token response (RFC 6749 §5.1). Its `Debug` hides the tokens.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// The signed access token.
     pub access_token: String,
