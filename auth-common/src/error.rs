@@ -29,6 +29,26 @@ pub fn error_response_builder(status: StatusCode) -> HttpResponseBuilder {
     builder
 }
 
+/// The 503 for a database that could not be reached in time: logged as a warning, with
+/// `Retry-After`.
+pub fn unavailable_response(cause: &dyn std::fmt::Display) -> HttpResponse {
+    log::warn!("database unavailable: {cause}");
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the service is temporarily unavailable; retry shortly",
+    );
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The 500 for anything unexpected: the whole chain of causes is logged once, here, and
+/// the client gets a generic sentence (no SQL, no library text).
+pub fn internal_response(cause: &anyhow::Error) -> HttpResponse {
+    log::error!("internal error: {cause:?}");
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
+}
+
 /// A client error that is fully described by a status, a code and a sentence: what
 /// extractor failures (bad JSON, oversize bodies, bad paths) turn into.
 #[derive(Debug, Clone, thiserror::Error)]

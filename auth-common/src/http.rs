@@ -136,6 +136,46 @@ pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
+/// Registers a route table (path, method, handler) grouped by path, so a known path asked
+/// with another method answers 405, not 404. Services list their routes once, in a table
+/// a test also compares with their OpenAPI document.
+pub fn register_routes(
+    cfg: &mut web::ServiceConfig,
+    table: Vec<(&'static str, actix_web::http::Method, actix_web::Route)>,
+) {
+    let mut resources: Vec<(&str, Vec<actix_web::Route>)> = Vec::new();
+    for (path, _, route) in table {
+        match resources.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, routes)) => routes.push(route),
+            None => resources.push((path, vec![route])),
+        }
+    }
+    for (path, routes) in resources {
+        cfg.service(routes.into_iter().fold(web::resource(path), |resource, route| resource.route(route)));
+    }
+}
+
+/// Registers `/openapi.json` (the document) and the interactive page at `/docs/`, with a
+/// redirect from `/docs`. The page is Swagger UI vendored into the binary; its validator
+/// is off, since it would send the document to an outside host.
+pub fn register_docs(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
+    let config = utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none");
+    cfg.service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi).config(config))
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            actix_web::HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+        })));
+}
+
+/// Adds the `bearer` security scheme (an RS256 JWT in `Authorization: Bearer`) to a
+/// document; routes name it with the scopes they need.
+pub fn add_bearer_scheme(openapi: &mut utoipa::openapi::OpenApi, description: &str) {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+    let mut bearer = Http::new(HttpAuthScheme::Bearer);
+    bearer.bearer_format = Some("JWT".to_owned());
+    bearer.description = Some(description.to_owned());
+    openapi.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,3 +158,32 @@ pub fn dangling_refs(doc: &serde_json::Value) -> Vec<String> {
     walk(doc, doc, &mut out);
     out
 }
+
+/// Test logging, set up once per test binary, and only when `TEST_LOG` is set.
+pub fn init_logging() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Debug).try_init();
+        }
+    });
+}
+
+/// Asserts that an OpenAPI document describes exactly the routes of a route table, that
+/// its references resolve, and that every bearer-protected route documents its 401.
+pub fn assert_documents_routes(doc: &utoipa::openapi::OpenApi, routes: &[(&str, actix_web::http::Method)]) {
+    let doc = serde_json::to_value(doc).expect("serialising the document");
+    let routed: std::collections::BTreeSet<(String, String)> =
+        routes.iter().map(|(path, method)| (method.to_string(), (*path).to_owned())).collect();
+    assert_eq!(openapi_operations(&doc), routed, "documented operations differ from the routes");
+    assert_eq!(dangling_refs(&doc), Vec::<String>::new(), "references that resolve to nothing");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    for (method, path) in openapi_operations(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let secured = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        assert!(
+            !secured || operation["responses"].get("401").is_some(),
+            "{method} {path}: a bearer-protected route must document its 401"
+        );
+    }
+}

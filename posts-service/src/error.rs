@@ -2,10 +2,9 @@
 //! Internal errors are logged once, here; the client gets a generic sentence.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use auth_common::db::DbError;
-use auth_common::error::{AuthError, error_response};
+use auth_common::error::{AuthError, error_response, internal_response, unavailable_response};
 
 /// A result whose error renders as our JSON error shape.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -72,17 +71,8 @@ impl ResponseError for ApiError {
             Self::Auth(e) => e.error_response(),
             Self::Forbidden(d) => error_response(status, "forbidden", d),
             Self::NotFound(d) => error_response(status, "not_found", d),
-            Self::Unavailable(e) => {
-                log::warn!("database unavailable: {e}");
-                let mut response =
-                    error_response(status, "unavailable", "the service is temporarily unavailable; retry shortly");
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                response
-            }
-            Self::Internal(e) => {
-                log::error!("internal error: {e:?}");
-                error_response(status, "internal_error", "an internal error occurred")
-            }
+            Self::Unavailable(e) => unavailable_response(e),
+            Self::Internal(e) => internal_response(e),
         }
     }
 }

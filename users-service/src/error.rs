@@ -7,7 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use auth_common::db::DbError;
-use auth_common::error::{AuthError, ErrorBody, error_response, error_response_builder};
+use auth_common::error::{
+    AuthError, ErrorBody, error_response, error_response_builder, internal_response, unavailable_response,
+};
 
 /// A result whose error renders as our JSON error shape.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -140,17 +142,8 @@ impl ResponseError for ApiError {
             }
             Self::NotFound(d) => error_response(status, "not_found", d),
             Self::Conflict(d) => error_response(status, "conflict", d),
-            Self::Unavailable(e) => {
-                log::warn!("database unavailable: {e}");
-                let mut response =
-                    error_response(status, "unavailable", "the service is temporarily unavailable; retry shortly");
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                response
-            }
-            Self::Internal(e) => {
-                log::error!("internal error: {e:?}");
-                error_response(status, "internal_error", "an internal error occurred")
-            }
+            Self::Unavailable(e) => unavailable_response(e),
+            Self::Internal(e) => internal_response(e),
         }
     }
 }

@@ -20,7 +20,7 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/posts/{id}", Method::PUT, web::put().to(posts::update_post)),
         ("/posts/{id}", Method::DELETE, web::delete().to(posts::delete_post)),
         ("/public/posts", Method::GET, web::get().to(public::list_public_posts)),
-        ("/health/live", Method::GET, web::get().to(health::live)),
+        ("/health/live", Method::GET, web::get().to(auth_common::observability::health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(auth_common::observability::metrics::serve)),
     ]
@@ -28,15 +28,6 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut resources: Vec<(&str, Vec<Route>)> = Vec::new();
-    for (path, _, route) in table() {
-        match resources.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, routes)) => routes.push(route),
-            None => resources.push((path, vec![route])),
-        }
-    }
-    for (path, routes) in resources {
-        cfg.service(routes.into_iter().fold(web::resource(path), |resource, route| resource.route(route)));
-    }
-    crate::openapi::configure_docs(cfg);
+    auth_common::http::register_routes(cfg, table());
+    auth_common::http::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use auth_common::env::{AppEnv, Env};
@@ -42,15 +41,6 @@ pub struct User {
     pub refresh: String,
 }
 
-fn init_logging() {
-    static INIT: OnceLock<()> = OnceLock::new();
-    INIT.get_or_init(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Debug).try_init();
-        }
-    });
-}
-
 /// The system with the defaults.
 pub async fn spawn_system() -> TestSystem {
     spawn_system_with(|_| {}).await
@@ -66,7 +56,7 @@ pub async fn spawn_configured(
     customize_users: impl FnOnce(&mut users_service::config::Config),
     customize_posts: impl FnOnce(&mut Config),
 ) -> TestSystem {
-    init_logging();
+    auth_common::testing::init_logging();
     let users_db = TestDatabase::create("users");
     let keys_dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -1,4 +1,4 @@
-//! Liveness and readiness.
+//! Readiness (liveness is shared: `auth_common::observability::health`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -7,27 +7,11 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-/// A health answer (documentation only).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct Health {
-    /// `ok`, `ready`.
-    status: String,
-    /// Each check and its state.
-    checks: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// 200 while the process serves.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
-pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
-}
-
 /// 200 when the database answers; 503 with the reason otherwise.
 #[utoipa::path(
     get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready", body = Health),
+        (status = 200, description = "Ready", body = auth_common::observability::health::Health),
         (status = 503, description = "Not ready: error, error_description and the checks", body = ErrorBody),
     )
 )]

@@ -27,7 +27,7 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),
         ("/.well-known/openid-configuration", Method::GET, web::get().to(well_known::openid_configuration)),
         ("/public-key", Method::GET, web::get().to(well_known::public_key)),
-        ("/health/live", Method::GET, web::get().to(health::live)),
+        ("/health/live", Method::GET, web::get().to(auth_common::observability::health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(auth_common::observability::metrics::serve)),
     ]
@@ -35,15 +35,6 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut resources: Vec<(&str, Vec<Route>)> = Vec::new();
-    for (path, _, route) in table() {
-        match resources.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, routes)) => routes.push(route),
-            None => resources.push((path, vec![route])),
-        }
-    }
-    for (path, routes) in resources {
-        cfg.service(routes.into_iter().fold(web::resource(path), |resource, route| resource.route(route)));
-    }
-    crate::openapi::configure_docs(cfg);
+    auth_common::http::register_routes(cfg, table());
+    auth_common::http::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::OnceLock;
 
 use auth_common::env::Env;
 use auth_common::error::ErrorBody;
@@ -41,15 +40,6 @@ pub struct Tokens {
     pub refresh: String,
 }
 
-fn init_logging() {
-    static INIT: OnceLock<()> = OnceLock::new();
-    INIT.get_or_init(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Debug).try_init();
-        }
-    });
-}
-
 /// users-service with the test defaults.
 pub async fn spawn_users() -> TestUsers {
     spawn_users_with(|_| {}).await
@@ -57,7 +47,7 @@ pub async fn spawn_users() -> TestUsers {
 
 /// users-service with the test defaults changed by `customize`.
 pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers {
-    init_logging();
+    auth_common::testing::init_logging();
     let db = TestDatabase::create("users");
     let keys_dir = tempfile::tempdir().expect("creating a keys folder");
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a random port");
