@@ -72,10 +72,13 @@ pub struct PostPage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Posts per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page, unchanged.
+    #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// Only this author's posts.
+    #[param(minimum = 1)]
     user_id: Option<i64>,
 }
 

@@ -21,7 +21,11 @@ use crate::users_client::Author;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"title": "Hello", "content": "My first post"}))]
 pub struct PostBody {
+    /// 1 to 200 characters on one line, not blank.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
+    /// 1 to 10 000 characters, not blank.
+    #[schema(min_length = 1, max_length = 10000)]
     content: String,
 }
 
@@ -47,6 +51,7 @@ fn author_of(caller: &Caller, id: i64) -> Option<Author> {
         (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
         (status = 403, description = "Missing scope posts:write, or a service account", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Title (1-200) or content (1-10000) invalid", body = ErrorBody),
     )
 )]
@@ -127,9 +132,12 @@ pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Pat
     security(("bearer" = ["posts:write"])),
     responses(
         (status = 200, description = "Updated", body = PostView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
         (status = 403, description = "Missing scope posts:write, or not the author", body = ErrorBody),
         (status = 404, description = "No such post", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Title or content invalid", body = ErrorBody),
     )
 )]

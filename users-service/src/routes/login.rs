@@ -33,7 +33,10 @@ pub struct LoginRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens; never cached", body = TokenResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Any bad username/password pair: one answer for all", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing", body = ErrorBody),
     )
 )]

@@ -21,6 +21,7 @@ use crate::tokens::refresh::{self, RefreshRequest};
 #[allow(dead_code)]
 pub struct TokenForm {
     /// `refresh_token` or `client_credentials`.
+    #[schema(pattern = "^(refresh_token|client_credentials)$")]
     grant_type: String,
     /// With `refresh_token`: the refresh token to spend.
     refresh_token: Option<String>,
@@ -37,6 +38,7 @@ pub struct TokenForm {
 #[allow(dead_code)]
 pub struct RevokeForm {
     /// The refresh token to revoke, with its whole family.
+    #[schema(min_length = 1)]
     token: String,
     /// Ignored: any token is looked up as a refresh token.
     token_type_hint: Option<String>,
@@ -51,6 +53,7 @@ pub struct RevokeForm {
         (status = 200, description = "Tokens; never cached. No refresh token for client credentials.", body = TokenResponse),
         (status = 400, description = "RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = ErrorBody),
         (status = 401, description = "invalid_client, with WWW-Authenticate: Basic", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
     )
 )]
 pub async fn token(
@@ -137,6 +140,7 @@ fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> 
         (status = 200, description = "Revoked, or nothing to revoke: the answer is the same"),
         (status = 400, description = "token missing", body = ErrorBody),
         (status = 401, description = "Client credentials sent and wrong", body = ErrorBody),
+        (status = 413, description = "Body over 16 KiB", body = ErrorBody),
     )
 )]
 pub async fn revoke(

@@ -19,8 +19,14 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"username": "alice", "email": "alice@example.com", "password": "correct horse battery"}))]
 pub struct CreateUserRequest {
+    /// 3 to 32 of `a-z 0-9 _ . -` (upper case is folded to lower case).
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: String,
+    /// A plausible address.
+    #[schema(min_length = 3, max_length = 254, pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     email: String,
+    /// 8 to 128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
 }
 
@@ -131,7 +137,7 @@ pub async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Pat
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
     /// Comma-separated user ids, 1 to 100.
-    #[param(example = "1,2,3")]
+    #[param(example = "1,2,3", pattern = r"^[0-9]+(,[0-9]+){0,99}$")]
     ids: String,
 }
 
