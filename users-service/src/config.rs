@@ -13,6 +13,7 @@
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days) |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
 //! | `OAUTH_CLIENTS` (or `OAUTH_CLIENTS_FILE`) | none: `id:secret:scope scope;…` |
+//! | `TRUST_FORWARDED_FOR` | `false`: login throttling counts the TCP peer's address |
 //! | `APP_ENV` | `development` |
 
 use std::fmt;
@@ -50,6 +51,9 @@ pub struct Config {
     pub jwks_max_age_secs: u64,
     /// Service accounts for the client-credentials grant.
     pub oauth_clients: Vec<OAuthClient>,
+    /// Take the client address for login throttling from the last `X-Forwarded-For`
+    /// entry (set by the gateway) instead of the TCP peer. Only behind a proxy you run.
+    pub trust_forwarded_for: bool,
     /// Development or production.
     pub app_env: AppEnv,
 }
@@ -98,6 +102,7 @@ impl Config {
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
             oauth_clients,
+            trust_forwarded_for: env.parsed("TRUST_FORWARDED_FOR", false)?,
             app_env,
         };
         if config.access_token_ttl_secs == 0 || config.refresh_token_ttl_secs == 0 {

@@ -74,6 +74,9 @@ pub enum ApiError {
     /// The resource exists already.
     #[error("{0}")]
     Conflict(&'static str),
+    /// Too many failed logins for this account from this address: retry after the delay.
+    #[error("too many failed attempts")]
+    TooManyRequests(std::time::Duration),
     /// The database could not be reached in time.
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] DbError),
@@ -109,6 +112,7 @@ impl ResponseError for ApiError {
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -142,6 +146,18 @@ impl ResponseError for ApiError {
             }
             Self::NotFound(d) => error_response(status, "not_found", d),
             Self::Conflict(d) => error_response(status, "conflict", d),
+            Self::TooManyRequests(wait) => {
+                let secs = wait.as_secs().max(1);
+                let mut response = error_response(
+                    status,
+                    "rate_limited",
+                    &format!("too many failed logins for this account from your address; retry in {secs} s"),
+                );
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
             Self::Unavailable(e) => unavailable_response(e),
             Self::Internal(e) => internal_response(e),
         }
@@ -169,6 +185,7 @@ mod tests {
             (ApiError::OAuth(OAuthError::InvalidScope("x")), 400, "invalid_scope"),
             (ApiError::NotFound("x"), 404, "not_found"),
             (ApiError::Conflict("x"), 409, "conflict"),
+            (ApiError::TooManyRequests(std::time::Duration::from_secs(30)), 429, "rate_limited"),
             (ApiError::Unavailable(DbError::Cancelled), 503, "unavailable"),
             (ApiError::Internal(anyhow::anyhow!("SELECT secret FROM t")), 500, "internal_error"),
         ];

@@ -15,4 +15,5 @@ pub mod passwords;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod throttle;
 pub mod tokens;

@@ -6,6 +6,7 @@ use auth_common::db::DbPool;
 
 use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;
+use crate::throttle::LoginThrottle;
 use crate::tokens::access::TokenIssuer;
 use crate::tokens::clients::ClientRegistry;
 
@@ -27,4 +28,8 @@ pub struct AppState {
     pub jwks_max_age_secs: u64,
     /// Lifetime of a refresh-token family.
     pub refresh_token_ttl_secs: u64,
+    /// Failed-login counts.
+    pub throttle: LoginThrottle,
+    /// Whether the client address comes from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }

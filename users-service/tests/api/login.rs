@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, error_of, spawn_users};
+use crate::helpers::{PASSWORD, error_of, spawn_users, spawn_users_with};
 
 fn header_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
@@ -81,4 +81,64 @@ async fn a_username_logs_in_whatever_its_case() {
     let users = spawn_users().await;
     users.register("alice").await;
     assert_eq!(users.login("Alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_that_account_from_that_address_only() {
+    // Arrange
+    let users = spawn_users().await;
+    users.register("alice").await;
+    users.register("bob").await;
+    // Act: five wrong passwords, then the right one.
+    for attempt in 1..=5 {
+        assert_eq!(
+            users.login("alice", "wrong password!").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let locked = users.login("alice", PASSWORD).await;
+    // Assert: refused even with the right password, with a delay and the error shape.
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let (status, body) = error_of(locked).await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(users.login("bob", PASSWORD).await.status(), StatusCode::OK, "another account is not affected");
+}
+
+#[tokio::test]
+async fn a_success_resets_the_count() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    for _ in 0..4 {
+        users.login("alice", "wrong password!").await;
+    }
+    assert_eq!(users.login("alice", PASSWORD).await.status(), StatusCode::OK);
+    for _ in 0..4 {
+        assert_eq!(users.login("alice", "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(users.login("alice", PASSWORD).await.status(), StatusCode::OK, "four new failures do not lock");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_gateway_the_forwarded_address_counts() {
+    let users = spawn_users_with(|c| c.trust_forwarded_for = true).await;
+    users.register("alice").await;
+    let login_from = |ip: &'static str, password: &'static str| {
+        users
+            .client
+            .post(users.url("/auth/login"))
+            .header("x-forwarded-for", format!("203.0.113.9, {ip}"))
+            .json(&serde_json::json!({"username": "alice", "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        login_from("198.51.100.7", "wrong password!").await.unwrap();
+    }
+    assert_eq!(login_from("198.51.100.7", PASSWORD).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login_from("198.51.100.8", PASSWORD).await.unwrap().status(),
+        StatusCode::OK,
+        "another address is not locked out"
+    );
 }
