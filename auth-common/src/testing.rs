@@ -180,6 +180,9 @@ pub fn assert_documents_routes(doc: &utoipa::openapi::OpenApi, routes: &[(&str, 
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     for (method, path) in openapi_operations(&doc) {
         let operation = &doc["paths"][&path][method.to_lowercase()];
+        for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+            assert!(response.get("description").is_some(), "{method} {path} {status}: OpenAPI requires a description");
+        }
         let secured = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
         assert!(
             !secured || operation["responses"].get("401").is_some(),

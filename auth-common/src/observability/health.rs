@@ -14,7 +14,12 @@ pub struct Health {
 }
 
 /// `GET /health/live`: 200 while the process serves.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "operations",
+    responses((status = 200, description = "The process serves", body = Health))
+)]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
