@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use crate::error::RejectReason;
-
 /// Every `tokens_rejected_total` reason, so each series exists from the start.
 pub const REJECT_REASONS: [&str; 9] = [
     "expired",
@@ -85,11 +83,6 @@ impl Metrics {
     /// One call to users-service (`success`, `timeout`, `unreachable`, `error_status`, `invalid`).
     pub fn users_service_call(&self, result: &str) {
         self.users_service_calls.with_label_values(&[result]).inc();
-    }
-
-    /// The current value of `tokens_rejected_total{reason}` (for tests and health pages).
-    pub fn rejected(&self, reason: RejectReason) -> u64 {
-        self.tokens_rejected.with_label_values(&[reason.label()]).get()
     }
 
     /// The Prometheus text exposition of every family.

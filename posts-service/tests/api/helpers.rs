@@ -141,21 +141,8 @@ impl TestSystem {
             .json()
             .await
             .unwrap();
-        let tokens: Value = self
-            .client
-            .post(self.users("/auth/login"))
-            .json(&json!({"username": username, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        User {
-            id: created["id"].as_i64().expect("user id"),
-            token: tokens["access_token"].as_str().unwrap().to_owned(),
-            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
-        }
+        let (token, refresh) = self.login(username).await;
+        User { id: created["id"].as_i64().expect("user id"), token, refresh }
     }
 
     /// A client-credentials token from users-service.
