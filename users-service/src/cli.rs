@@ -43,6 +43,8 @@ enum KeysAction {
     /// Emergency: drop KID from signing and from the JWKS at once.
     Retire {
         /// The key id, as `keys list` shows it.
+        // A thumbprint kid is base64url, so one in 64 starts with `-`: it is still a kid.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
@@ -111,4 +113,18 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kid_that_starts_with_a_hyphen_is_a_kid_not_a_flag() {
+        let cli = Cli::try_parse_from(["users-service", "keys", "retire", "-Zx9_kid"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Keys { action: KeysAction::Retire { ref kid } }) if kid == "-Zx9_kid"
+        ));
+    }
 }
