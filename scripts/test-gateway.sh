@@ -204,19 +204,20 @@ body_limit() {
 }
 check "a 70 kB body: 413 JSON (client_max_body_size 64k)" body_limit
 
+# 30 concurrent POSTs of $2 to $1: far above the limits (5 a second with bursts of 10 for
+# credentials, 2 a second with bursts of 10 for registrations), so some must be refused.
 rate_limited() {
-    local i
-    # 30 at once: far above 5 a second with bursts of 10.
+    local path=$1 body=$2 name i
+    name=${path//\//_}
     for i in $(seq 1 30); do
-        curl -sS -o "$tmp/login.$i.b" -D "$tmp/login.$i.h" -w '%{http_code}' --max-time 20 \
-            -X POST -H 'Content-Type: application/json' \
-            -d '{"username":"gateway-test-nobody","password":"not-the-password"}' \
-            "$gw/auth/login" >"$tmp/login.$i.code" &
+        curl -sS -o "$tmp/$name.$i.b" -D "$tmp/$name.$i.h" -w '%{http_code}' --max-time 20 \
+            -X POST -H 'Content-Type: application/json' -d "$body" \
+            "$gw$path" >"$tmp/$name.$i.code" &
     done
     wait
     local limited=0 through=0 sample=
     for i in $(seq 1 30); do
-        case $(cat "$tmp/login.$i.code") in
+        case $(cat "$tmp/$name.$i.code") in
         429)
             limited=$((limited + 1))
             sample=$i
@@ -226,20 +227,24 @@ rate_limited() {
     done
     echo "$limited limited, $through passed through"
     ((limited > 0 && through > 0)) || return 1
-    json_holds 'j["error"] == "rate_limited" and j["error_description"]' "$tmp/login.$sample.b" || {
-        echo "body: $(cat "$tmp/login.$sample.b")"
+    json_holds 'j["error"] == "rate_limited" and j["error_description"]' "$tmp/$name.$sample.b" || {
+        echo "body: $(cat "$tmp/$name.$sample.b")"
         return 1
     }
-    [[ -n $(header retry-after "$tmp/login.$sample.h") ]] || {
+    [[ -n $(header retry-after "$tmp/$name.$sample.h") ]] || {
         echo "no Retry-After"
         return 1
     }
-    [[ -n $(header x-request-id "$tmp/login.$sample.h") ]] || {
+    [[ -n $(header x-request-id "$tmp/$name.$sample.h") ]] || {
         echo "no X-Request-Id on the 429"
         return 1
     }
 }
-check "30 concurrent POST /auth/login: some 429 with a JSON body, Retry-After and X-Request-Id" rate_limited
+check "30 concurrent POST /auth/login: some 429 with a JSON body, Retry-After and X-Request-Id" \
+    rate_limited /auth/login '{"username":"gateway-test-nobody","password":"not-the-password"}'
+# An invalid registration (422) costs the service nothing and writes nothing.
+check "30 concurrent POST /users: some 429 with a JSON body, Retry-After and X-Request-Id" \
+    rate_limited /users '{"username":"x"}'
 
 printf '\ntest-gateway: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))

@@ -3,6 +3,7 @@
 //! Client errors say what to fix. Internal errors are logged once, here, with their whole
 //! chain of causes, and the client gets a generic sentence: no SQL, no library text.
 
+use crate::throttle::Refusal;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -74,9 +75,9 @@ pub enum ApiError {
     /// The resource exists already.
     #[error("{0}")]
     Conflict(&'static str),
-    /// Too many failed logins for this account from this address: retry after the delay.
-    #[error("too many failed attempts")]
-    TooManyRequests(std::time::Duration),
+    /// Throttled: too many failures or requests from this address (see `throttle`).
+    #[error("too many attempts")]
+    TooManyRequests(Refusal),
     /// The database could not be reached in time.
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] DbError),
@@ -146,13 +147,16 @@ impl ResponseError for ApiError {
             }
             Self::NotFound(d) => error_response(status, "not_found", d),
             Self::Conflict(d) => error_response(status, "conflict", d),
-            Self::TooManyRequests(wait) => {
-                let secs = wait.as_secs().max(1);
-                let mut response = error_response(
-                    status,
-                    "rate_limited",
-                    &format!("too many failed logins for this account from your address; retry in {secs} s"),
-                );
+            Self::TooManyRequests(refusal) => {
+                // Rounded up: a client that waits exactly Retry-After must not be refused again.
+                let secs = refusal.retry_after().as_millis().div_ceil(1000).max(1);
+                let what = match refusal {
+                    Refusal::Account(_) => "too many failed logins for this account from your address",
+                    Refusal::Client(_) => "too many failed authentications for this client from your address",
+                    Refusal::Address(_) => "too many failed attempts from your address",
+                    Refusal::Rate(_) => "too many requests from your address",
+                };
+                let mut response = error_response(status, "rate_limited", &format!("{what}; retry in {secs} s"));
                 if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
@@ -185,7 +189,7 @@ mod tests {
             (ApiError::OAuth(OAuthError::InvalidScope("x")), 400, "invalid_scope"),
             (ApiError::NotFound("x"), 404, "not_found"),
             (ApiError::Conflict("x"), 409, "conflict"),
-            (ApiError::TooManyRequests(std::time::Duration::from_secs(30)), 429, "rate_limited"),
+            (ApiError::TooManyRequests(Refusal::Account(std::time::Duration::from_secs(30))), 429, "rate_limited"),
             (ApiError::Unavailable(DbError::Cancelled), 503, "unavailable"),
             (ApiError::Internal(anyhow::anyhow!("SELECT secret FROM t")), 500, "internal_error"),
         ];

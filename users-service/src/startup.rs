@@ -17,7 +17,7 @@ use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;
 use crate::routes;
 use crate::state::AppState;
-use crate::throttle::LoginThrottle;
+use crate::throttle::Guards;
 use crate::tokens::access::TokenIssuer;
 use crate::tokens::clients::ClientRegistry;
 
@@ -73,7 +73,7 @@ impl Application {
             issuer_url: config.issuer.clone(),
             jwks_max_age_secs: config.jwks_max_age_secs,
             refresh_token_ttl_secs: config.refresh_token_ttl_secs,
-            throttle: LoginThrottle::default(),
+            guards: Guards::default(),
             trust_forwarded_for: config.trust_forwarded_for,
         });
         log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);

@@ -6,7 +6,7 @@ use auth_common::db::DbPool;
 
 use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;
-use crate::throttle::LoginThrottle;
+use crate::throttle::Guards;
 use crate::tokens::access::TokenIssuer;
 use crate::tokens::clients::ClientRegistry;
 
@@ -28,8 +28,8 @@ pub struct AppState {
     pub jwks_max_age_secs: u64,
     /// Lifetime of a refresh-token family.
     pub refresh_token_ttl_secs: u64,
-    /// Failed-login counts.
-    pub throttle: LoginThrottle,
+    /// Failure counts and rate limits for credentials.
+    pub guards: Guards,
     /// Whether the client address comes from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
 }

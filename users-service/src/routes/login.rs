@@ -1,8 +1,6 @@
 //! `POST /auth/login`: the first-party login. Not the OAuth password grant, which RFC 9700
 //! forbids and discovery does not advertise; it answers with the same token response.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::db::blocking;
 use auth_common::error::ErrorBody;
@@ -14,6 +12,7 @@ use crate::db::users;
 use crate::domain::{Password, UserId, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::throttle::client_address;
 use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
 use crate::tokens::clients::LOGIN_CLIENT_ID;
@@ -30,7 +29,8 @@ pub struct LoginRequest {
 
 /// 200 with tokens, or 401 with one answer for every bad pair: an unknown name costs a
 /// hash like a wrong password, so neither the body nor the timing tells them apart.
-/// Five failures for one name from one address lock that pair out (429, see `throttle`).
+/// Five failures for one name from one address lock that pair out, twenty across names
+/// lock the address (429 with `Retry-After`, see `throttle`).
 #[utoipa::path(
     post, path = "/auth/login", tag = "tokens",
     request_body = LoginRequest,
@@ -39,7 +39,7 @@ pub struct LoginRequest {
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Any bad username/password pair: one answer for all", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
-        (status = 429, description = "Too many failed logins for this account from this address; Retry-After says when to try again", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this account, or across accounts, from this address; Retry-After says when to try again", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing", body = ErrorBody),
     )
@@ -51,10 +51,9 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_address(&req, state.trust_forwarded_for);
-    let throttle_key = throttle_key(&body.username);
-    state.throttle.check(&throttle_key, client).map_err(ApiError::TooManyRequests)?;
+    state.guards.check_login(&body.username, client).map_err(ApiError::TooManyRequests)?;
     let Some(password) = Password::presented(body.password) else {
-        state.throttle.record_failure(&throttle_key, client);
+        state.guards.login_failed(&body.username, client);
         return Err(ApiError::InvalidCredentials);
     };
     let user = match Username::parse(&body.username) {
@@ -67,13 +66,11 @@ pub async fn login(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            if let Some(lockout) = state.throttle.record_failure(&throttle_key, client) {
-                log::warn!("login locked for {}s after repeated failures from {client}", lockout.as_secs());
-            }
+            state.guards.login_failed(&body.username, client);
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.throttle.record_success(&throttle_key, client);
+    state.guards.login_succeeded(&body.username, client);
     let scopes = ScopeSet::parse(USER_SCOPES).map_err(|e| anyhow::anyhow!("USER_SCOPES: {e}"))?;
     let mut response = state.issuer.issue(
         Subject::User { id: user.id, username: &user.username },
@@ -88,25 +85,4 @@ pub async fn login(
     .await?;
     response.refresh_token = Some(refresh.into_string());
     Ok(response.into_response())
-}
-
-/// The address failures are counted against: the TCP peer, or, behind a gateway we run
-/// (`TRUST_FORWARDED_FOR`), the last `X-Forwarded-For` entry, which that gateway appended.
-fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
-    let forwarded = trust_forwarded_for
-        .then(|| req.headers().get_all("x-forwarded-for").last())
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|ip| ip.trim().parse().ok());
-    forwarded.or_else(|| req.peer_addr().map(|a| a.ip())).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// The username as throttling counts it: normalised when valid, else the first 64
-/// characters lower-cased (so a long junk name cannot grow the map's keys).
-fn throttle_key(raw: &str) -> String {
-    match Username::parse(raw) {
-        Ok(name) => name.as_str().to_owned(),
-        Err(_) => raw.chars().take(64).collect::<String>().to_lowercase(),
-    }
 }

@@ -1,17 +1,20 @@
 //! The OAuth endpoints: `POST /oauth/token` (RFC 6749: `refresh_token` and
 //! `client_credentials`) and `POST /oauth/revoke` (RFC 7009).
 
+use std::net::IpAddr;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::db::blocking;
 use auth_common::error::ErrorBody;
 use auth_common::scope::ScopeSet;
 use chrono::Utc;
 
-use crate::error::{ApiResult, OAuthError};
+use crate::error::{ApiError, ApiResult, OAuthError};
 use crate::state::AppState;
+use crate::throttle::client_address;
 use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
-use crate::tokens::clients::LOGIN_CLIENT_ID;
+use crate::tokens::clients::{LOGIN_CLIENT_ID, OAuthClient};
 use crate::tokens::oauth_request::{ClientCredentials, FormParams};
 use crate::tokens::refresh::{self, RefreshRequest};
 
@@ -54,6 +57,7 @@ pub struct RevokeForm {
         (status = 400, description = "RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = ErrorBody),
         (status = 401, description = "invalid_client, with WWW-Authenticate: Basic", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 429, description = "Repeated client authentication failures from this address; Retry-After says when to try again", body = ErrorBody),
     )
 )]
 pub async fn token(
@@ -63,10 +67,11 @@ pub async fn token(
 ) -> ApiResult<HttpResponse> {
     let params = FormParams::new(form.into_inner())?;
     let credentials = ClientCredentials::read(req.headers(), &params)?;
+    let address = client_address(&req, state.trust_forwarded_for);
     match params.get("grant_type") {
         None => Err(OAuthError::InvalidRequest("grant_type is required").into()),
-        Some("refresh_token") => refresh_grant(&state, &params, credentials).await,
-        Some("client_credentials") => client_credentials_grant(&state, &params, credentials),
+        Some("refresh_token") => refresh_grant(&state, &params, credentials, address).await,
+        Some("client_credentials") => client_credentials_grant(&state, &params, credentials, address),
         Some(_) => Err(OAuthError::UnsupportedGrantType.into()),
     }
 }
@@ -76,6 +81,7 @@ async fn refresh_grant(
     state: &AppState,
     params: &FormParams,
     credentials: ClientCredentials,
+    address: IpAddr,
 ) -> ApiResult<HttpResponse> {
     let presented =
         params.get("refresh_token").ok_or(OAuthError::InvalidRequest("refresh_token is required"))?.to_owned();
@@ -83,8 +89,8 @@ async fn refresh_grant(
         ClientCredentials::None => None,
         // The login client is public; every other client must prove who it is.
         ClientCredentials::Public(id) if id == LOGIN_CLIENT_ID => Some(id),
-        ClientCredentials::Public(_) => return Err(OAuthError::InvalidClient.into()),
-        ClientCredentials::Secret { id, secret } => Some(state.clients.authenticate(&id, &secret)?.id.clone()),
+        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address)),
+        ClientCredentials::Secret { id, secret } => Some(authenticate(state, &id, &secret, address)?.id.clone()),
     };
     let scope = requested_scope(params)?;
     let request = RefreshRequest { client_id, scope };
@@ -101,11 +107,14 @@ fn client_credentials_grant(
     state: &AppState,
     params: &FormParams,
     credentials: ClientCredentials,
+    address: IpAddr,
 ) -> ApiResult<HttpResponse> {
-    let ClientCredentials::Secret { id, secret } = credentials else {
-        return Err(OAuthError::InvalidClient.into());
+    let (id, secret) = match credentials {
+        ClientCredentials::Secret { id, secret } => (id, secret),
+        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address)),
+        ClientCredentials::None => return Err(OAuthError::InvalidClient.into()),
     };
-    let client = state.clients.authenticate(&id, &secret)?;
+    let client = authenticate(state, &id, &secret, address)?;
     let scopes = match requested_scope(params)? {
         None => client.scopes.clone(),
         Some(asked) if asked.is_subset(&client.scopes) && !asked.is_empty() => asked,
@@ -115,6 +124,33 @@ fn client_credentials_grant(
     };
     let response = state.issuer.issue(Subject::Client, &scopes, &client.id, "client_credentials")?;
     Ok(response.into_response())
+}
+
+/// Authenticates a confidential client. Failures are counted per (client id, address) and
+/// per address: repeated ones are answered 429 before any secret is compared.
+fn authenticate<'a>(state: &'a AppState, id: &str, secret: &str, address: IpAddr) -> ApiResult<&'a OAuthClient> {
+    state.guards.check_client(id, address).map_err(ApiError::TooManyRequests)?;
+    match state.clients.authenticate(id, secret) {
+        Ok(client) => {
+            state.guards.client_succeeded(id, address);
+            Ok(client)
+        }
+        Err(e) => {
+            state.guards.client_failed(id, address);
+            Err(e.into())
+        }
+    }
+}
+
+/// A client that must authenticate and did not (no secret): counted like a wrong secret.
+fn client_failed(state: &AppState, id: &str, address: IpAddr) -> ApiError {
+    match state.guards.check_client(id, address) {
+        Err(refusal) => ApiError::TooManyRequests(refusal),
+        Ok(()) => {
+            state.guards.client_failed(id, address);
+            OAuthError::InvalidClient.into()
+        }
+    }
 }
 
 fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
@@ -141,6 +177,7 @@ fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> 
         (status = 400, description = "token missing", body = ErrorBody),
         (status = 401, description = "Client credentials sent and wrong", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+        (status = 429, description = "Over 30 revocations a minute, or repeated client failures, from this address; Retry-After says when to try again", body = ErrorBody),
     )
 )]
 pub async fn revoke(
@@ -148,11 +185,13 @@ pub async fn revoke(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> ApiResult<HttpResponse> {
+    let address = client_address(&req, state.trust_forwarded_for);
+    state.guards.check_revocation(address).map_err(ApiError::TooManyRequests)?;
     let params = FormParams::new(form.into_inner())?;
     let client_id = match ClientCredentials::read(req.headers(), &params)? {
         ClientCredentials::None => None,
         ClientCredentials::Public(id) => Some(id),
-        ClientCredentials::Secret { id, secret } => Some(state.clients.authenticate(&id, &secret)?.id.clone()),
+        ClientCredentials::Secret { id, secret } => Some(authenticate(&state, &id, &secret, address)?.id.clone()),
     };
     let token = params.get("token").ok_or(OAuthError::InvalidRequest("token is required"))?.to_owned();
     blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), Utc::now().naive_utc()))

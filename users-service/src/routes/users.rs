@@ -1,7 +1,7 @@
 //! Registration and user lookups.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::db::blocking;
 use auth_common::error::ErrorBody;
 use auth_common::extractor::Caller;
@@ -13,6 +13,7 @@ use crate::db::users;
 use crate::domain::{Email, Password, UserId, UserIds, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::throttle::client_address;
 
 /// `POST /users`. Unknown fields (`role`, `scope`, `id`…) are ignored, never assigned.
 /// No `Debug`: it holds a password.
@@ -59,7 +60,9 @@ impl From<UserRow> for PublicUser {
     }
 }
 
-/// Registers a user: 201, 409 when the name is taken, 422 when a field is invalid.
+/// Registers a user: 201, 409 when the name is taken, 422 when a field is invalid. A 409
+/// tells that a name exists, so each counts as a failure against the caller's address,
+/// like a failed login: probing for names gets the address locked out (429).
 #[utoipa::path(
     post, path = "/users", tag = "users",
     request_body = CreateUserRequest,
@@ -70,9 +73,16 @@ impl From<UserRow> for PublicUser {
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Too many failures (taken names, failed logins) from this address; Retry-After says when to try again", body = ErrorBody),
     )
 )]
-pub async fn create_user(state: web::Data<AppState>, body: web::Json<CreateUserRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let address = client_address(&req, state.trust_forwarded_for);
+    state.guards.check_address(address).map_err(ApiError::TooManyRequests)?;
     let body = body.into_inner();
     let username = Username::parse(&body.username)?;
     let email = Email::parse(&body.email)?;
@@ -90,7 +100,12 @@ pub async fn create_user(state: web::Data<AppState>, body: web::Json<CreateUserR
             other => other,
         })
     })
-    .await?;
+    .await
+    .inspect_err(|e| {
+        if matches!(e, ApiError::Conflict(_)) {
+            state.guards.address_failed(address);
+        }
+    })?;
     Ok(private(HttpResponse::Created()).json(PrivateUser::from(row)))
 }
 

@@ -13,5 +13,6 @@ mod login;
 mod oauth;
 mod refresh;
 mod startup;
+mod throttling;
 mod users;
 mod well_known;
