@@ -83,7 +83,11 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req.headers());
+        let token = bearer_token(req.headers()).and_then(|token| match has_query_token(req.query_string()) {
+            // RFC 6750 §2: one method per request. A token in the query alone is ignored.
+            true => Err(AuthError::InvalidRequest("send the token in the Authorization header only, not also in the URL")),
+            false => Ok(token),
+        });
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
         let req = req.clone();
         Box::pin(async move {
@@ -137,6 +141,13 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<BearerToken, AuthError> {
     Ok(BearerToken(token.to_owned()))
 }
 
+/// Whether the query string carries `access_token` (RFC 6750 §2.3), however encoded.
+fn has_query_token(query: &str) -> bool {
+    !query.is_empty()
+        && web::Query::<Vec<(String, String)>>::from_query(query)
+            .is_ok_and(|pairs| pairs.iter().any(|(name, _)| name == "access_token"))
+}
+
 /// RFC 6750 §2.1 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_token68(token: &str) -> bool {
     let body = token.trim_end_matches('=');
@@ -176,6 +187,16 @@ mod tests {
             let err = bearer_token(&headers(values)).expect_err(case);
             assert!(format!("{err:?}").starts_with(expected), "case {case}: got {err:?}");
         }
+    }
+
+    #[test]
+    fn an_access_token_in_the_query_is_found_however_it_is_encoded() {
+        assert!(has_query_token("access_token=abc"));
+        assert!(has_query_token("limit=5&access%5Ftoken=abc"));
+        assert!(has_query_token("access_token="));
+        assert!(!has_query_token(""));
+        assert!(!has_query_token("limit=5&token=abc"));
+        assert!(!has_query_token("xaccess_token=abc"));
     }
 
     #[test]

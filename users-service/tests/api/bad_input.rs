@@ -104,3 +104,13 @@ async fn a_token_in_the_query_string_is_ignored() {
     let body = json!(error_of(response).await.1.error);
     assert_eq!(body, "unauthorized");
 }
+
+#[tokio::test]
+async fn a_token_in_both_the_header_and_the_query_string_is_an_invalid_request() {
+    let users = spawn_users().await;
+    let tokens = users.user_tokens("alice").await;
+    let response = users.get_with_token(&format!("/users/me?access_token={}", tokens.access), &tokens.access).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(challenge(&response).unwrap().starts_with("Bearer error=\"invalid_request\""));
+    assert_eq!(error_of(response).await.1.error, "invalid_request");
+}
