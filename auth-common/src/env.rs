@@ -100,9 +100,39 @@ impl FromStr for AppEnv {
     }
 }
 
+/// Why `secret` is not fit for production, if it is not: shorter than 16 characters, fewer
+/// than 8 distinct characters (`aaaa…`, `12121212…`), or a placeholder copied from an
+/// example file (`<secret>`, `changeme`, …). Development accepts any non-empty secret.
+pub fn weak_secret(secret: &str) -> Option<&'static str> {
+    const PLACEHOLDERS: [&str; 7] = ["<", ">", "changeme", "change-me", "change_me", "placeholder", "example"];
+    let lower = secret.to_ascii_lowercase();
+    let mut distinct: Vec<char> = secret.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if secret.chars().count() < 16 {
+        Some("it is shorter than 16 characters")
+    } else if PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
+        Some("it is a placeholder from an example file")
+    } else if distinct.len() < 8 {
+        Some("it has fewer than 8 distinct characters")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weak_secrets_are_named_and_random_ones_pass() {
+        for weak in
+            ["short", "aaaaaaaaaaaaaaaaaaaaaa", "1212121212121212", "<posts-client-secret>", "ChangeMe-ChangeMe-123"]
+        {
+            assert!(weak_secret(weak).is_some(), "{weak} was accepted");
+        }
+        assert_eq!(weak_secret("q8Zr2LxV0pKs7TfW3mYc"), None);
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())

@@ -99,6 +99,9 @@ pub enum RejectReason {
     WrongType,
     /// Not a well-formed JWS with the claims we require, or a header we refuse.
     Malformed,
+    /// `exp` lies further from `iat`, or from now, than the longest lifetime accepted.
+    /// Counted as `malformed`: no token we issue looks like this.
+    LifetimeTooLong,
 }
 
 impl RejectReason {
@@ -112,7 +115,7 @@ impl RejectReason {
             Self::WrongIssuer => "wrong_issuer",
             Self::WrongAudience => "wrong_audience",
             Self::WrongType => "wrong_type",
-            Self::Malformed => "malformed",
+            Self::Malformed | Self::LifetimeTooLong => "malformed",
         }
     }
 
@@ -127,6 +130,7 @@ impl RejectReason {
             Self::WrongAudience => "the access token is not meant for this service",
             Self::WrongType => "the token is not an access token (typ must be at+jwt)",
             Self::Malformed => "the access token is malformed or lacks a required claim",
+            Self::LifetimeTooLong => "the access token lives longer than this service accepts",
         }
     }
 }

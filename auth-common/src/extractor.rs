@@ -85,7 +85,9 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req.headers()).and_then(|token| match has_query_token(req.query_string()) {
             // RFC 6750 §2: one method per request. A token in the query alone is ignored.
-            true => Err(AuthError::InvalidRequest("send the token in the Authorization header only, not also in the URL")),
+            true => {
+                Err(AuthError::InvalidRequest("send the token in the Authorization header only, not also in the URL"))
+            }
             false => Ok(token),
         });
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();

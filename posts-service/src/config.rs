@@ -8,6 +8,7 @@
 //! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
 //! | `JWT_AUDIENCE` | `posts-service` |
 //! | `JWT_LEEWAY_SECS` | 30 |
+//! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `USERS_SERVICE_URL` | `http://127.0.0.1:8081` |
 //! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
 //! | `JWKS_MIN_REFETCH_SECS` | 10 |
@@ -20,7 +21,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::bail;
-use auth_common::env::{AppEnv, Env};
+use auth_common::env::{AppEnv, Env, weak_secret};
 
 /// A secret that does not print.
 #[derive(Clone, Default)]
@@ -59,6 +60,8 @@ pub struct Config {
     pub audience: String,
     /// Clock skew allowed, in seconds.
     pub leeway_secs: u64,
+    /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
+    pub max_lifetime_secs: u64,
     /// users-service's internal base URL (for `/users` and `/oauth/token`).
     pub users_service_url: String,
     /// Where the JWKS is fetched from.
@@ -108,8 +111,8 @@ impl Config {
         }
         let jwks_url = env.string("JWKS_URL", &format!("{users_service_url}/.well-known/jwks.json"));
         let client_secret = Secret::new(env.secret("POSTS_CLIENT_SECRET")?.unwrap_or_default());
-        if app_env == AppEnv::Production && client_secret.expose().len() < 16 {
-            bail!("POSTS_CLIENT_SECRET: production needs the service account's secret (16 characters or more)");
+        if let Some(why) = weak_secret(client_secret.expose()).filter(|_| app_env == AppEnv::Production) {
+            bail!("POSTS_CLIENT_SECRET: production needs the service account's strong secret, and {why}");
         }
         let timeout_ms: u64 = env.parsed("USERS_TIMEOUT_MS", 2000)?;
         if timeout_ms == 0 {
@@ -122,6 +125,7 @@ impl Config {
             issuer: env.string("JWT_ISSUER", "http://127.0.0.1:8081"),
             audience: env.string("JWT_AUDIENCE", "posts-service"),
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
+            max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             users_service_url,
             jwks_url,
             jwks_min_refetch: Duration::from_secs(env.parsed("JWKS_MIN_REFETCH_SECS", 10)?),
@@ -168,6 +172,10 @@ mod tests {
     #[test]
     fn production_needs_a_client_secret_and_debug_hides_it() {
         assert!(Config::from(&env(&[("APP_ENV", "production")])).is_err());
+        for placeholder in ["<secret>", "changeme-changeme-changeme"] {
+            let err = Config::from(&env(&[("APP_ENV", "production"), ("POSTS_CLIENT_SECRET", placeholder)]));
+            assert!(format!("{:#}", err.err().unwrap()).contains("POSTS_CLIENT_SECRET"), "{placeholder} was accepted");
+        }
         let config = Config::from(&env(&[
             ("POSTS_CLIENT_SECRET", "a-long-enough-secret"),
             ("DATABASE_URL", "postgres://posts:db-password@db/posts"),

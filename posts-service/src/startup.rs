@@ -73,6 +73,7 @@ impl Application {
                 issuer: config.issuer.clone(),
                 audience: config.audience.clone(),
                 leeway_secs: config.leeway_secs,
+                max_lifetime_secs: config.max_lifetime_secs,
             },
             jwks.clone(),
         ));

@@ -9,6 +9,7 @@
 //! | `JWT_AUDIENCE` | `users-service` |
 //! | `JWT_KEYS_DIR` | `./keys` |
 //! | `JWT_LEEWAY_SECS` | 30 |
+//! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days) |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
@@ -21,7 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use auth_common::env::{AppEnv, Env};
+use auth_common::env::{AppEnv, Env, weak_secret};
 use auth_common::scope::ScopeSet;
 
 use crate::tokens::clients::{ClientSecret, OAuthClient};
@@ -43,6 +44,8 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// Clock skew allowed when verifying, in seconds.
     pub leeway_secs: u64,
+    /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
+    pub max_lifetime_secs: u64,
     /// Lifetime of an access token, in seconds.
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a refresh-token family, in seconds.
@@ -98,6 +101,7 @@ impl Config {
             audience: env.string("JWT_AUDIENCE", "users-service"),
             keys_dir: env.parsed("JWT_KEYS_DIR", PathBuf::from("./keys"))?,
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
+            max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
@@ -107,6 +111,13 @@ impl Config {
         };
         if config.access_token_ttl_secs == 0 || config.refresh_token_ttl_secs == 0 {
             bail!("ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_SECS: expected a positive number of seconds");
+        }
+        if config.access_token_ttl_secs > config.max_lifetime_secs {
+            bail!(
+                "ACCESS_TOKEN_TTL_SECS ({}) exceeds JWT_MAX_LIFETIME_SECS ({}): every verifier would refuse the tokens",
+                config.access_token_ttl_secs,
+                config.max_lifetime_secs
+            );
         }
         Ok(config)
     }
@@ -131,8 +142,8 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
         if clients.iter().any(|c| c.id == id) {
             bail!("client {id}: listed twice");
         }
-        if secret.len() < 16 && app_env == AppEnv::Production {
-            bail!("client {id}: production needs a secret of at least 16 characters");
+        if let Some(why) = weak_secret(secret).filter(|_| app_env == AppEnv::Production) {
+            bail!("client {id}: production needs a strong secret (16 characters or more, random), and {why}");
         }
         if secret.is_empty() {
             bail!("client {id}: the secret is empty");
@@ -190,6 +201,7 @@ mod tests {
         for (key, value) in [
             ("BIND_ADDR", "nowhere"),
             ("ACCESS_TOKEN_TTL_SECS", "-1"),
+            ("ACCESS_TOKEN_TTL_SECS", "7200"),
             ("APP_ENV", "staging"),
             ("JWT_ISSUER", "http://x/"),
             ("OAUTH_CLIENTS", "123:secret:users:read"),
@@ -201,10 +213,14 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_short_client_secrets() {
-        let err =
-            Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", "svc:short:users:read")])).err().unwrap();
-        assert!(format!("{err:#}").contains("16 characters"));
+    fn production_refuses_weak_and_placeholder_client_secrets() {
+        for secret in ["tiny-1", "<posts-client-secret>", "aaaaaaaaaaaaaaaaaaaa"] {
+            let clients = format!("svc:{secret}:users:read");
+            let err = Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", &clients)])).err().unwrap();
+            assert!(format!("{err:#}").contains("strong secret"), "{secret}: {err:#}");
+            assert!(!format!("{err:#}").contains(secret), "the error must not quote the secret: {err:#}");
+            assert!(Config::from(&env(&[("OAUTH_CLIENTS", &clients)])).is_ok(), "development accepts {secret}");
+        }
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct VerifierSettings {
     pub audience: String,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
+    /// The longest lifetime accepted (`JWT_MAX_LIFETIME_SECS`): `exp − iat` may not exceed
+    /// it. A token minted with a far `exp` (a leaked key, a misconfigured
+    /// issuer) is refused rather than trusted for days (Envoy's lifetime constraint).
+    pub max_lifetime_secs: u64,
 }
 
 /// A token that passed every check.
@@ -96,6 +100,11 @@ impl Verifier {
         let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
         if claims.iat > now.saturating_add(leeway) {
             return Err(RejectReason::NotYetValid);
+        }
+        let max = i64::try_from(self.settings.max_lifetime_secs).unwrap_or(i64::MAX);
+        // With `iat` no later than now + leeway, this also bounds `exp − now`.
+        if claims.exp.saturating_sub(claims.iat) > max {
+            return Err(RejectReason::LifetimeTooLong);
         }
         Ok(())
     }

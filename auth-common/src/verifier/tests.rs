@@ -16,7 +16,12 @@ const ISSUER: &str = "http://issuer.test";
 fn verifier() -> Verifier {
     let keys = crate::keys::StaticKeys::from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
     Verifier::new(
-        VerifierSettings { issuer: ISSUER.to_owned(), audience: "posts-service".to_owned(), leeway_secs: 30 },
+        VerifierSettings {
+            issuer: ISSUER.to_owned(),
+            audience: "posts-service".to_owned(),
+            leeway_secs: 30,
+            max_lifetime_secs: 3600,
+        },
         Arc::new(keys),
     )
 }
@@ -68,6 +73,13 @@ fn a_valid_token_is_accepted_with_its_scopes() {
     let verified = run(&sign(&claims())).expect("valid token");
     assert_eq!(verified.claims.sub, "1");
     assert!(verified.scopes.contains("posts:write"));
+}
+
+#[test]
+fn a_token_living_exactly_the_longest_lifetime_is_accepted() {
+    let iat = now();
+    let token = sign(&with(with(claims(), "iat", json!(iat)), "exp", json!(iat + 3600)));
+    assert!(run(&token).is_ok());
 }
 
 #[test]
@@ -127,6 +139,12 @@ fn each_bad_token_is_refused_with_its_reason() {
         ("string exp", sign(&with(claims(), "exp", json!("9999999999"))), RejectReason::Malformed),
         ("huge float exp", sign(&with(claims(), "exp", json!(1e30))), RejectReason::Malformed),
         ("negative exp", sign(&with(claims(), "exp", json!(-1))), RejectReason::Malformed),
+        ("lives 30 days", sign(&with(claims(), "exp", json!(now + 30 * 86_400))), RejectReason::LifetimeTooLong),
+        (
+            "back-dated iat, within the hour of now",
+            sign(&with(with(claims(), "iat", json!(now - 7200)), "exp", json!(now + 60))),
+            RejectReason::LifetimeTooLong,
+        ),
         ("boolean nbf", sign(&with(claims(), "nbf", json!(true))), RejectReason::Malformed),
         ("malformed scope", sign(&with(claims(), "scope", json!("posts:read  x"))), RejectReason::Malformed),
         ("HS256 keyed with the public key", hs256_with_public_key, RejectReason::BadSignature),
