@@ -27,6 +27,18 @@ pub fn now() -> i64 {
     i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX)
 }
 
+/// Signs `claims` with `key` (RS256) under a header given as raw JSON, which may hold what
+/// jsonwebtoken's `Header` cannot express: unknown members, odd `kid`s, an `alg` that lies.
+pub fn sign_raw(key: &SigningKey, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let message =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem().as_bytes()).unwrap();
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding, jsonwebtoken::Algorithm::RS256).unwrap();
+    format!("{message}.{signature}")
+}
+
 /// Valid user-token claims for `issuer`, for both services, living five minutes.
 pub fn user_claims(issuer: &str) -> AccessClaims {
     let now = now();

@@ -54,14 +54,7 @@ fn header() -> Header {
 
 /// A token whose header is raw JSON, signed for real with the test key.
 fn sign_raw_header(header: Value, claims: &Value) -> String {
-    let message =
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding_key(), Algorithm::RS256);
-    format!("{message}.{}", signature.unwrap())
-}
-
-fn encoding_key() -> EncodingKey {
-    EncodingKey::from_rsa_pem(test_key().private_pem().as_bytes()).unwrap()
+    crate::testing::sign_raw(test_key(), &header, claims)
 }
 
 fn run(token: &str) -> Result<VerifiedToken, RejectReason> {

@@ -4,6 +4,7 @@
 // A failed expectation in a test helper is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod adversarial;
 mod degradation;
 mod flow;
 mod helpers;
