@@ -11,7 +11,8 @@
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
-//! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days) |
+//! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
+//! | `REFRESH_TOKEN_IDLE_SECS` | 604800 (7 days): a refresh token unused this long is refused |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
 //! | `OAUTH_CLIENTS` (or `OAUTH_CLIENTS_FILE`) | none: `id:secret:scope scope;…` |
 //! | `TRUST_FORWARDED_FOR` | `false`: login throttling counts the TCP peer's address |
@@ -50,6 +51,8 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a refresh-token family, in seconds.
     pub refresh_token_ttl_secs: u64,
+    /// How long a refresh token may go unused before it is refused, in seconds.
+    pub refresh_token_idle_secs: u64,
     /// `Cache-Control: max-age` of the JWKS, in seconds.
     pub jwks_max_age_secs: u64,
     /// Service accounts for the client-credentials grant.
@@ -104,13 +107,19 @@ impl Config {
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
+            refresh_token_idle_secs: env.parsed("REFRESH_TOKEN_IDLE_SECS", 604_800)?,
             jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
             oauth_clients,
             trust_forwarded_for: env.parsed("TRUST_FORWARDED_FOR", false)?,
             app_env,
         };
-        if config.access_token_ttl_secs == 0 || config.refresh_token_ttl_secs == 0 {
-            bail!("ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_SECS: expected a positive number of seconds");
+        if config.access_token_ttl_secs == 0
+            || config.refresh_token_ttl_secs == 0
+            || config.refresh_token_idle_secs == 0
+        {
+            bail!(
+                "ACCESS_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS and REFRESH_TOKEN_IDLE_SECS: expected a positive number of seconds"
+            );
         }
         if config.access_token_ttl_secs > config.max_lifetime_secs {
             bail!(

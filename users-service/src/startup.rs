@@ -74,6 +74,7 @@ impl Application {
             issuer_url: config.issuer.clone(),
             jwks_max_age_secs: config.jwks_max_age_secs,
             refresh_token_ttl_secs: config.refresh_token_ttl_secs,
+            refresh_token_idle_secs: config.refresh_token_idle_secs,
             guards: Guards::default(),
             trust_forwarded_for: config.trust_forwarded_for,
         });

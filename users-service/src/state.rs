@@ -28,6 +28,8 @@ pub struct AppState {
     pub jwks_max_age_secs: u64,
     /// Lifetime of a refresh-token family.
     pub refresh_token_ttl_secs: u64,
+    /// How long a refresh token may go unused.
+    pub refresh_token_idle_secs: u64,
     /// Failure counts and rate limits for credentials.
     pub guards: Guards,
     /// Whether the client address comes from `X-Forwarded-For`.

@@ -93,7 +93,7 @@ async fn refresh_grant(
         ClientCredentials::Secret { id, secret } => Some(authenticate(state, &id, &secret, address)?.id.clone()),
     };
     let scope = requested_scope(params)?;
-    let request = RefreshRequest { client_id, scope };
+    let request = RefreshRequest { client_id, scope, max_idle_secs: state.refresh_token_idle_secs };
     let rotated =
         blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, Utc::now().naive_utc())).await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };

@@ -102,6 +102,9 @@ pub struct RefreshRequest {
     pub client_id: Option<String>,
     /// A narrower scope, if asked for; it may not exceed the family's.
     pub scope: Option<ScopeSet>,
+    /// `REFRESH_TOKEN_IDLE_SECS`: a token unused this long after it was issued is refused
+    /// (RFC 9700 §4.14.2), however long its family has left.
+    pub max_idle_secs: u64,
 }
 
 /// Spends `presented` and returns its successor, or why not. A refusal never spends the
@@ -156,6 +159,10 @@ fn check_usable(row: &RefreshTokenRow, request: &RefreshRequest, now: NaiveDateT
     }
     if row.expires_at <= now {
         return Err(OAuthError::InvalidGrant("the refresh token has expired; log in again").into());
+    }
+    let idle_limit = chrono::Duration::seconds(i64::try_from(request.max_idle_secs).unwrap_or(i64::MAX / 1000));
+    if now - row.issued_at >= idle_limit {
+        return Err(OAuthError::InvalidGrant("the refresh token went unused for too long; log in again").into());
     }
     if request.client_id.as_deref().is_some_and(|client| client != row.client_id) {
         return Err(OAuthError::InvalidGrant("the refresh token was issued to another client").into());
