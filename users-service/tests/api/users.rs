@@ -41,6 +41,7 @@ async fn invalid_registrations_are_422_and_create_nothing() {
         ("bad email", json!({"username": "alice", "email": "not-an-email", "password": "long enough pw"})),
         ("short password", json!({"username": "alice", "email": "a@example.com", "password": "short"})),
         ("long password", json!({"username": "alice", "email": "a@example.com", "password": "x".repeat(129)})),
+        ("common password", json!({"username": "alice", "email": "a@example.com", "password": "password1234"})),
         ("missing password", json!({"username": "alice", "email": "a@example.com"})),
         ("password not a string", json!({"username": "alice", "email": "a@example.com", "password": 12345678})),
     ];
