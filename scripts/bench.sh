@@ -295,8 +295,8 @@ echo "pages: 20 posts by 20 distinct authors, not degraded" >&2
 step "timing 20 sequential logins"
 login 1 access_token >/dev/null
 urls=()
-for _ in $(seq 1 20); do urls+=("$users_url/auth/login"); done
-login_timings=$(curl -sS --max-time 60 -o /dev/null -w '%{http_code} %{time_total}\n' \
+for _ in $(seq 1 20); do urls+=(-o /dev/null "$users_url/auth/login"); done
+login_timings=$(curl -sS --max-time 60 -w '%{http_code} %{time_total}\n' \
     -H 'Content-Type: application/json' -d "$(login_body 1)" "${urls[@]}")
 awk '$1 != 200 { bad = 1 } END { exit bad }' <<<"$login_timings" ||
     die "a sequential login failed: $(grep -v '^200 ' <<<"$login_timings" | head -n 3)"
@@ -304,6 +304,8 @@ login_mean_ms=$(awk '{ sum += $2 } END { printf "%.1f", sum / NR * 1000 }' <<<"$
 echo "one login: $login_mean_ms ms on average" >&2
 
 users_rss_idle=$(rss_mib "$users_pid")
+# Anything else busy on the machine (a compiler…) skews every figure: record the load.
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 posts_rss_idle=$(rss_mib "$posts_pid")
 
 # --- measuring ---------------------------------------------------------------------------
@@ -379,7 +381,7 @@ cores=$(nproc)
 {
     echo
     echo "benchmark of $commit on $backend"
-    echo "machine: $cores CPUs, ${cpu:-unknown CPU}, Linux $(uname -r)"
+    echo "machine: $cores CPUs, ${cpu:-unknown CPU}, Linux $(uname -r); load average before the load: $loadavg"
     echo "wrk: $DURATION per scenario after a $WARMUP warm-up, $THREADS threads, $CONNECTIONS connections (refresh: $THREADS)"
     echo
     printf '%-12s %10s %10s %10s %8s %9s\n' scenario req/s p50 p99 errors vs-health

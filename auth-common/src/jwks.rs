@@ -14,6 +14,7 @@
 //! **Outages.** A failed fetch keeps the keys we have: tokens signed with known keys keep
 //! verifying while users-service is down. Only unknown `kid`s fail, closed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,8 @@ pub struct JwksCache {
     // Held for the duration of a fetch: the single flight. Readers of the keys never take it.
     fetching: Mutex<()>,
     observer: Option<FetchObserver>,
+    /// Grows whenever a fetch changes the set of `kid`s (see [`KeySource::generation`]).
+    generation: AtomicU64,
 }
 
 impl JwksCache {
@@ -92,6 +95,7 @@ impl JwksCache {
             }),
             fetching: Mutex::new(()),
             observer: None,
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -151,10 +155,15 @@ impl JwksCache {
         match &result {
             Ok((keys, max_age)) => {
                 let keys = Arc::new(keys.clone());
+                let mut changed = false;
                 self.update(|c| {
+                    changed = c.keys.len() != keys.len() || keys.keys().any(|kid| !c.keys.contains_key(kid));
                     c.keys = keys;
                     c.fresh_until = Some(started + *max_age);
                 });
+                if changed {
+                    self.generation.fetch_add(1, Ordering::SeqCst);
+                }
                 log::debug!("JWKS loaded: {} key(s), fresh for {}s", self.key_count(), max_age.as_secs());
             }
             Err(e) => {
@@ -260,6 +269,10 @@ impl KeySource for JwksCache {
             let _ = self.refresh().await;
             self.snapshot().keys.get(kid).cloned()
         })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 

@@ -19,6 +19,13 @@ pub trait KeySource: Send + Sync {
     /// The key named `kid`, or `None` when it is not trusted. An implementation may do I/O
     /// first (a JWKS refetch), but must bound it: a request waits on this.
     fn key<'a>(&'a self, kid: &'a str) -> BoxFuture<'a, Option<Arc<DecodingKey>>>;
+
+    /// A number that grows whenever the set of trusted keys changes. The verifier's cache
+    /// of verified tokens is emptied when it does. A source whose keys never change may
+    /// keep the default.
+    fn generation(&self) -> u64 {
+        0
+    }
 }
 
 /// A fixed set of keys, known up front.

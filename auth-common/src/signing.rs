@@ -4,10 +4,13 @@
 //! operations leak timing (RUSTSEC-2023-0071).
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
@@ -32,6 +35,9 @@ pub enum KeyError {
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
+    /// Parsed once: jsonwebtoken would parse the DER again for every signature (about a
+    /// fifth of the cost of one), so RS256 signs through this instead.
+    pair: Arc<KeyPair>,
     encoding: EncodingKey,
     jwk: Jwk,
     public_pem: String,
@@ -74,7 +80,7 @@ impl SigningKey {
         let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError::Crypto(e.to_string()))?;
         jwk.common.key_id = Some(kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        Ok(Self { kid, encoding, jwk, public_pem, private_pem: private_pem.to_owned() })
+        Ok(Self { kid, pair: Arc::new(pair), encoding, jwk, public_pem, private_pem: private_pem.to_owned() })
     }
 
     /// The RFC 7638 SHA-256 thumbprint, used as `kid`.
@@ -111,16 +117,32 @@ impl SigningKey {
     }
 
     /// Signs `claims` under any header: tests use this to forge tokens.
+    ///
+    /// RS256 is the JWS of RFC 7515 §5.1 with the pre-parsed key: the same bytes
+    /// jsonwebtoken would produce (PKCS#1 v1.5 signatures are deterministic).
     pub fn sign_with_header<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String, KeyError> {
-        jsonwebtoken::encode(header, claims, &self.encoding).map_err(|e| KeyError::Crypto(e.to_string()))
+        if header.alg != Algorithm::RS256 {
+            return jsonwebtoken::encode(header, claims, &self.encoding).map_err(|e| KeyError::Crypto(e.to_string()));
+        }
+        let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).map_err(|e| KeyError::Crypto(e.to_string()))?);
+        let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|e| KeyError::Crypto(e.to_string()))?);
+        let mut message = String::with_capacity(header.len() + claims.len() + 400);
+        message.push_str(&header);
+        message.push('.');
+        message.push_str(&claims);
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message.as_bytes(), &mut signature)
+            .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        message.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut message);
+        Ok(message)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::jwk::AlgorithmParameters;
 
     #[test]
@@ -152,6 +174,15 @@ mod tests {
     fn debug_output_redacts_the_private_key() {
         let shown = format!("{:?}", crate::testing::test_key());
         assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+    }
+
+    #[test]
+    fn rs256_signatures_are_byte_for_byte_what_jsonwebtoken_makes() {
+        let key = crate::testing::test_key();
+        let claims = crate::testing::user_claims("http://issuer.test");
+        let ours = key.sign(&claims).unwrap();
+        let theirs = jsonwebtoken::encode(&key.access_token_header(), &claims, &key.encoding).unwrap();
+        assert_eq!(ours, theirs);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! | `JWT_AUDIENCE` | `posts-service` |
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
+//! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
 //! | `USERS_SERVICE_URL` | `http://127.0.0.1:8081` |
 //! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
 //! | `JWKS_MIN_REFETCH_SECS` | 10 |
@@ -62,6 +63,8 @@ pub struct Config {
     pub leeway_secs: u64,
     /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
     pub max_lifetime_secs: u64,
+    /// How many verified tokens the verifier remembers (0: none).
+    pub jwt_cache_entries: usize,
     /// users-service's internal base URL (for `/users` and `/oauth/token`).
     pub users_service_url: String,
     /// Where the JWKS is fetched from.
@@ -126,6 +129,7 @@ impl Config {
             audience: env.string("JWT_AUDIENCE", "posts-service"),
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
+            jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
             users_service_url,
             jwks_url,
             jwks_min_refetch: Duration::from_secs(env.parsed("JWKS_MIN_REFETCH_SECS", 10)?),

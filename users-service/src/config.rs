@@ -10,6 +10,7 @@
 //! | `JWT_KEYS_DIR` | `./keys` |
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
+//! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
 //! | `REFRESH_TOKEN_IDLE_SECS` | 604800 (7 days): a refresh token unused this long is refused |
@@ -47,6 +48,8 @@ pub struct Config {
     pub leeway_secs: u64,
     /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
     pub max_lifetime_secs: u64,
+    /// How many verified tokens the verifier remembers (0: none).
+    pub jwt_cache_entries: usize,
     /// Lifetime of an access token, in seconds.
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a refresh-token family, in seconds.
@@ -105,6 +108,7 @@ impl Config {
             keys_dir: env.parsed("JWT_KEYS_DIR", PathBuf::from("./keys"))?,
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
+            jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             refresh_token_idle_secs: env.parsed("REFRESH_TOKEN_IDLE_SECS", 604_800)?,

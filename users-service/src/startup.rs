@@ -54,6 +54,7 @@ impl Application {
                 audience: config.audience.clone(),
                 leeway_secs: config.leeway_secs,
                 max_lifetime_secs: config.max_lifetime_secs,
+                cache_entries: config.jwt_cache_entries,
             },
             keys.clone(),
         ));

@@ -5,6 +5,8 @@
 //! by default it requires no claim but `exp`, skips `nbf`, and never looks at `typ` or
 //! `crit`. [`Verifier`] sets all of that up once and adds the checks the crate leaves out.
 
+mod cache;
+
 use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
@@ -14,6 +16,7 @@ use crate::claims::{ACCESS_TOKEN_TYPE, AccessClaims};
 use crate::error::RejectReason;
 use crate::keys::KeySource;
 use crate::scope::ScopeSet;
+use cache::VerifiedCache;
 
 /// Tokens longer than this are refused before any parsing: ours are under 1 KiB.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -30,6 +33,8 @@ pub struct VerifierSettings {
     pub audience: String,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
+    /// How many verified tokens to remember (`JWT_CACHE_ENTRIES`; 0 turns the cache off).
+    pub cache_entries: usize,
     /// The longest lifetime accepted (`JWT_MAX_LIFETIME_SECS`): `exp − iat` may not exceed
     /// it. A token minted with a far `exp` (a leaked key, a misconfigured
     /// issuer) is refused rather than trusted for days (Envoy's lifetime constraint).
@@ -50,6 +55,7 @@ pub struct Verifier {
     settings: VerifierSettings,
     validation: Validation,
     keys: Arc<dyn KeySource>,
+    cache: VerifiedCache,
 }
 
 impl Verifier {
@@ -63,7 +69,8 @@ impl Verifier {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = settings.leeway_secs;
-        Self { settings, validation, keys }
+        let cache = VerifiedCache::new(settings.cache_entries);
+        Self { settings, validation, keys, cache }
     }
 
     /// The settings this verifier enforces.
@@ -76,6 +83,23 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(RejectReason::Malformed);
         }
+        let digest = VerifiedCache::digest(token);
+        let generation = self.keys.generation();
+        if let Some(hit) = self.cache.get(&digest, generation, unix_now())
+            && self.keys.key(&hit.kid).await.is_some()
+        {
+            return Ok(hit.verified);
+        }
+        let verified = self.verify_uncached(token).await?;
+        let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
+        if let Some(kid) = &verified.kid {
+            self.cache.insert(digest, &verified.token, kid, generation, leeway);
+        }
+        Ok(verified.token)
+    }
+
+    /// Every check, with the RSA signature verification.
+    async fn verify_uncached(&self, token: &str) -> Result<Uncached, RejectReason> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| RejectReason::Malformed)?;
         check_header(&header)?;
         let kid = header.kid.as_deref().ok_or(RejectReason::UnknownKid)?;
@@ -88,7 +112,7 @@ impl Verifier {
             .claims;
         self.check_claims(&claims)?;
         let scopes = ScopeSet::parse(&claims.scope).map_err(|_| RejectReason::Malformed)?;
-        Ok(VerifiedToken { claims, scopes })
+        Ok(Uncached { token: VerifiedToken { claims, scopes }, kid: header.kid })
     }
 
     /// The checks jsonwebtoken does not make.
@@ -96,7 +120,7 @@ impl Verifier {
         if claims.sub.is_empty() || claims.jti.is_empty() || claims.client_id.is_empty() {
             return Err(RejectReason::Malformed);
         }
-        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        let now = unix_now();
         let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
         if claims.iat > now.saturating_add(leeway) {
             return Err(RejectReason::NotYetValid);
@@ -108,6 +132,16 @@ impl Verifier {
         }
         Ok(())
     }
+}
+
+/// A fresh verification and the `kid` it used.
+struct Uncached {
+    token: VerifiedToken,
+    kid: Option<String>,
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX)
 }
 
 /// Header checks, before any key is looked up.

@@ -21,6 +21,7 @@ fn verifier() -> Verifier {
             audience: "posts-service".to_owned(),
             leeway_secs: 30,
             max_lifetime_secs: 3600,
+            cache_entries: 100,
         },
         Arc::new(keys),
     )
@@ -231,4 +232,60 @@ fn each_bad_token_is_refused_with_its_reason() {
 fn the_leeway_is_honoured_on_expiry() {
     let token = sign(&with(claims(), "exp", json!(now() - 10)));
     assert!(run(&token).is_ok(), "a token expired 10 s ago is within the 30 s leeway");
+}
+
+/// Keys that a test can take away or replace.
+#[derive(Default)]
+struct MutableKeys {
+    keys: std::sync::RwLock<crate::keys::KeyMap>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl KeySource for MutableKeys {
+    fn key<'a>(&'a self, kid: &'a str) -> futures_util::future::BoxFuture<'a, Option<Arc<jsonwebtoken::DecodingKey>>> {
+        let found = self.keys.read().unwrap().get(kid).cloned();
+        Box::pin(async move { found })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn cached_verifier(keys: Arc<MutableKeys>, leeway_secs: u64) -> Verifier {
+    let settings = VerifierSettings { leeway_secs, ..verifier().settings().clone() };
+    Verifier::new(settings, keys)
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(future)
+}
+
+#[test]
+fn a_cached_token_is_refused_once_it_expires() {
+    let keys = Arc::new(MutableKeys::default());
+    *keys.keys.write().unwrap() = crate::keys::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
+    let verifier = cached_verifier(keys, 0);
+    let token = sign(&with(claims(), "exp", json!(now() + 1)));
+    assert!(block_on(verifier.verify(&token)).is_ok());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(block_on(verifier.verify(&token)).unwrap_err(), RejectReason::Expired);
+}
+
+#[test]
+fn a_cached_token_is_refused_once_its_key_is_no_longer_trusted() {
+    let keys = Arc::new(MutableKeys::default());
+    let all = crate::keys::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
+    *keys.keys.write().unwrap() = all.clone();
+    let verifier = cached_verifier(keys.clone(), 30);
+    let token = sign(&claims());
+    assert!(block_on(verifier.verify(&token)).is_ok());
+    assert!(block_on(verifier.verify(&token)).is_ok(), "served from the cache");
+    // The key leaves (an emergency retirement) before the source reports a new generation.
+    keys.keys.write().unwrap().clear();
+    assert_eq!(block_on(verifier.verify(&token)).unwrap_err(), RejectReason::UnknownKid);
+    // Back, under a new generation: verified afresh.
+    *keys.keys.write().unwrap() = all;
+    keys.generation.store(1, std::sync::atomic::Ordering::SeqCst);
+    assert!(block_on(verifier.verify(&token)).is_ok());
 }

@@ -17,6 +17,7 @@ pub mod store;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, bail};
@@ -102,6 +103,9 @@ struct RingState {
 /// The live key set, shared by the token issuer, the JWKS endpoint and the verifier.
 pub struct KeyRing {
     state: RwLock<RingState>,
+    /// Grows with every change of the key set: a transition or a reload that changed
+    /// something (the verifier empties its cache of verified tokens then).
+    generation: AtomicU64,
 }
 
 impl KeyRing {
@@ -110,7 +114,7 @@ impl KeyRing {
         let now = Utc::now();
         let set = Arc::new(KeySet::at(&stored, now)?);
         let valid_until = next_transition(&stored, now);
-        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }) })
+        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }), generation: AtomicU64::new(0) })
     }
 
     /// Loads the keys in `dir`. In development an empty folder gets a fresh key; in
@@ -147,6 +151,7 @@ impl KeyRing {
                 Ok(set) => {
                     log_change(&state.set, &set);
                     state.set = Arc::new(set);
+                    self.generation.fetch_add(1, Ordering::SeqCst);
                 }
                 // Cannot happen for sets the commands write; keep the last good set.
                 Err(e) => log::error!("key transition failed, keeping the current keys: {e:#}"),
@@ -170,6 +175,7 @@ impl KeyRing {
             state.valid_until = next_transition(&stored, now);
             state.set = Arc::new(set);
             state.stored = stored;
+            self.generation.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }
@@ -195,6 +201,10 @@ impl KeySource for KeyRing {
     fn key<'a>(&'a self, kid: &'a str) -> BoxFuture<'a, Option<Arc<DecodingKey>>> {
         let found = self.current().decoding.get(kid).cloned();
         Box::pin(async move { found })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 
