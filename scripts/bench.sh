@@ -136,7 +136,7 @@ if [[ -n $database ]]; then
     done
     users_database_url=$(db_url "$users_db")
     posts_database_url=$(db_url "$posts_db")
-    backend="PostgreSQL ($(psql_admin -At -c 'SHOW server_version'))"
+    backend="PostgreSQL $(psql_admin -At -c 'SHOW server_version')"
 else
     users_database_url=$tmp/users.db
     posts_database_url=$tmp/posts.db
@@ -304,9 +304,9 @@ login_mean_ms=$(awk '{ sum += $2 } END { printf "%.1f", sum / NR * 1000 }' <<<"$
 echo "one login: $login_mean_ms ms on average" >&2
 
 users_rss_idle=$(rss_mib "$users_pid")
+posts_rss_idle=$(rss_mib "$posts_pid")
 # Anything else busy on the machine (a compiler…) skews every figure: record the load.
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
-posts_rss_idle=$(rss_mib "$posts_pid")
 
 # --- measuring ---------------------------------------------------------------------------
 export BENCH_LUA_DIR=$root/scripts/bench
@@ -321,7 +321,7 @@ run() {
     if ! kill -0 "$users_pid" 2>/dev/null || ! kill -0 "$posts_pid" 2>/dev/null; then
         die "a service has exited"
     fi
-    wrk --timeout 5s -d "$WARMUP" "$@" >/dev/null
+    wrk --timeout 5s -d "$WARMUP" "$@" >/dev/null || die "wrk failed in the warm-up of $name"
     if [[ -n ${BENCH_BEFORE_MEASURE:-} ]]; then
         "$BENCH_BEFORE_MEASURE"
     fi

@@ -102,14 +102,18 @@ pub async fn page(state: &AppState, query: PageQuery, lookup: LookupAs<'_>) -> A
     rows.truncate(usize::try_from(limit.get()).unwrap_or(usize::MAX));
     let next_cursor = if more { rows.last().map(|r| Cursor::after(r.id).encode()) } else { None };
     let authors = authors(state, rows.iter().map(|r| r.user_id), lookup).await;
-    let posts = rows
-        .into_iter()
+    let posts = merge(rows, &authors);
+    Ok(PostPage { posts, next_cursor, degraded: authors.degraded })
+}
+
+/// Each row with its author: the join after the one users-service call.
+pub fn merge(rows: Vec<PostRow>, authors: &Authors) -> Vec<PostView> {
+    rows.into_iter()
         .map(|row| {
             let author = authors.get(row.user_id);
             PostView::new(row, author)
         })
-        .collect();
-    Ok(PostPage { posts, next_cursor, degraded: authors.degraded })
+        .collect()
 }
 
 /// One post with its author.
@@ -122,6 +126,11 @@ pub async fn single(state: &AppState, row: PostRow, lookup: LookupAs<'_>) -> Pos
 }
 
 impl Authors {
+    /// Authors users-service returned (not degraded).
+    pub fn found(by_id: HashMap<i64, Author>) -> Self {
+        Self { by_id, degraded: false }
+    }
+
     fn get(&self, id: i64) -> Option<Author> {
         self.by_id.get(&id).cloned()
     }
