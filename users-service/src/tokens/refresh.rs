@@ -123,6 +123,11 @@ pub fn rotate(
     if row.used_at.is_some() {
         return Err(revoke_on_reuse(conn, &row, now));
     }
+    // After the reuse check: a spent token is a theft signal however long it lay idle.
+    let idle_limit = chrono::Duration::seconds(i64::try_from(request.max_idle_secs).unwrap_or(i64::MAX / 1000));
+    if now - row.issued_at >= idle_limit {
+        return Err(OAuthError::InvalidGrant("the refresh token went unused for too long; log in again").into());
+    }
     let scopes = granted_scopes(&row, request)?;
     let successor = RefreshToken::generate()?;
     let outcome = conn.transaction(|conn| {
@@ -159,10 +164,6 @@ fn check_usable(row: &RefreshTokenRow, request: &RefreshRequest, now: NaiveDateT
     }
     if row.expires_at <= now {
         return Err(OAuthError::InvalidGrant("the refresh token has expired; log in again").into());
-    }
-    let idle_limit = chrono::Duration::seconds(i64::try_from(request.max_idle_secs).unwrap_or(i64::MAX / 1000));
-    if now - row.issued_at >= idle_limit {
-        return Err(OAuthError::InvalidGrant("the refresh token went unused for too long; log in again").into());
     }
     if request.client_id.as_deref().is_some_and(|client| client != row.client_id) {
         return Err(OAuthError::InvalidGrant("the refresh token was issued to another client").into());
