@@ -81,8 +81,9 @@ fi
 
 step "building release binaries"
 cargo build --release --locked --bin users-service --bin posts-service
-users_bin=$root/target/release/users-service
-posts_bin=$root/target/release/posts-service
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+users_bin=$target_dir/release/users-service
+posts_bin=$target_dir/release/posts-service
 
 # --- state, and cleaning up --------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")

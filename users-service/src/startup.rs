@@ -61,6 +61,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
         let passwords = PasswordHasher::default();
         passwords.warm_up();
+        passwords.spawn_releaser();
         let state = web::Data::new(AppState {
             pool,
             issuer: TokenIssuer::new(

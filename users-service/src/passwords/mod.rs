@@ -3,47 +3,54 @@
 //! One hash costs tens of milliseconds of CPU. Hashes run on the blocking pool (never on
 //! an async worker), and at most one per core at a time: actix's blocking pool has
 //! hundreds of threads, and a burst of logins on all of them would starve every other
-//! request of CPU.
+//! request of CPU. Their 46 MiB of working memory is reused from hash to hash and given
+//! back to the system when logins pause (`memory`).
+
+mod memory;
+mod phc;
 
 use std::sync::{Arc, LazyLock};
 
 use anyhow::anyhow;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 use crate::error::ApiError;
+use memory::MemoryPool;
 
-fn argon2() -> Argon2<'static> {
-    // m = 47104 KiB, t = 1, p = 1: the OWASP cheat sheet's first Argon2id row, as strong
-    // as its 19 MiB/t = 2 row. Written out so a dependency update cannot weaken it.
-    //
-    // Why this row and not 19 MiB: memory. glibc's malloc serves blocks under 32 MiB from
-    // per-thread arenas once one such block has been freed (its mmap threshold grows to
-    // the freed size), and keeps them: with 19 MiB hashes, a burst of logins left
-    // users-service holding about a gigabyte. A 46 MiB block is above the threshold's
-    // ceiling, so it is always mapped for the hash and unmapped after it, and the service
-    // goes back to its idle size (docs/benchmarks.md).
-    let params = Params::new(47_104, 1, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// m = 47104 KiB, t = 1, p = 1: the OWASP cheat sheet's first Argon2id row, as strong as
+/// its 19 MiB/t = 2 row. Written out so a dependency update cannot weaken it.
+///
+/// Why this row and not 19 MiB: memory. glibc's malloc serves blocks under 32 MiB from
+/// per-thread arenas once one such block has been freed (its mmap threshold grows to the
+/// freed size), and keeps them: with 19 MiB hashes, a burst of logins left users-service
+/// holding about a gigabyte. A 46 MiB block is above the threshold's ceiling, so it is
+/// always mapped on its own and unmapped when `memory` releases it (docs/benchmarks.md).
+const M_COST_KIB: u32 = 47_104;
+
+fn params() -> Params {
+    Params::new(M_COST_KIB, 1, 1, None).unwrap_or_default()
 }
 
 /// A hash of a password nobody has, verified when a login names an unknown user so that
 /// the answer takes as long as for a wrong password.
-static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| argon2().hash_password(b"no user has this password").ok().map(|h| h.to_string()));
+static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
+    let mut memory = vec![argon2::Block::default(); M_COST_KIB as usize];
+    phc::hash(&params(), b"no user has this password", &mut memory).ok()
+});
 
-/// Hashes and verifies passwords with bounded concurrency.
+/// Hashes and verifies passwords with bounded concurrency and reused memory.
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    memory: Arc<MemoryPool>,
 }
 
 impl Default for PasswordHasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self { permits: Arc::new(Semaphore::new(cores)) }
+        Self { permits: Arc::new(Semaphore::new(cores)), memory: Arc::new(MemoryPool::new(M_COST_KIB as usize)) }
     }
 }
 
@@ -53,13 +60,27 @@ impl PasswordHasher {
         LazyLock::force(&DUMMY_HASH);
     }
 
+    /// Gives the hashing memory back to the system whenever logins pause. Call once,
+    /// inside the runtime.
+    pub fn spawn_releaser(&self) -> tokio::task::JoinHandle<()> {
+        let memory = self.memory.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(memory::IDLE_RELEASE / 2);
+            loop {
+                tick.tick().await;
+                memory.release_idle();
+            }
+        })
+    }
+
     /// The PHC string of a new password, with a fresh random salt.
     pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
+        let memory = self.memory.clone();
         self.run(move || {
-            argon2()
-                .hash_password(password.expose().as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow!("hashing a password: {e}"))
+            let mut buffer = memory.take(M_COST_KIB as usize);
+            let hashed = phc::hash(&params(), password.expose().as_bytes(), &mut buffer);
+            memory.give(buffer);
+            hashed
         })
         .await
     }
@@ -67,13 +88,20 @@ impl PasswordHasher {
     /// Whether `password` matches `stored`; with no stored hash (unknown user), checks
     /// against the dummy hash and answers `false`, taking the same time.
     pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, ApiError> {
+        let memory = self.memory.clone();
         self.run(move || {
             let (hash, known) = match stored {
                 Some(hash) => (hash, true),
                 None => (DUMMY_HASH.clone().ok_or_else(|| anyhow!("the dummy hash could not be computed"))?, false),
             };
-            let matches = argon2().verify_password(password.expose().as_bytes(), hash.as_str()).is_ok();
-            Ok(matches && known)
+            // A stored hash that does not parse is a wrong password, not a server error.
+            let Ok(stored) = phc::Stored::parse(&hash) else {
+                return Ok(false);
+            };
+            let mut buffer = memory.take(stored.blocks);
+            let matches = stored.matches(password.expose().as_bytes(), &mut buffer);
+            memory.give(buffer);
+            Ok(matches? && known)
         })
         .await
     }
@@ -92,6 +120,9 @@ impl PasswordHasher {
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+    use argon2::{Algorithm, Argon2, Version};
+
     use super::*;
 
     fn password(p: &str) -> Password {
@@ -115,6 +146,19 @@ mod tests {
         let hash = old.hash_password(b"correct horse battery").unwrap().to_string();
         let hasher = PasswordHasher::default();
         assert!(hasher.verify(password("correct horse battery"), Some(hash)).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn our_hashes_are_standard_phc_strings_the_argon2_crate_verifies() {
+        let hash = PasswordHasher::default().hash(password("correct horse battery")).await.unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse battery", hash.as_str()).is_ok());
+        assert!(Argon2::default().verify_password(b"correct horse batterY", hash.as_str()).is_err());
+    }
+
+    #[actix_web::test]
+    async fn a_corrupt_stored_hash_is_a_wrong_password_not_an_error() {
+        let hasher = PasswordHasher::default();
+        assert!(!hasher.verify(password("correct horse battery"), Some("$argon2id$garbage".into())).await.unwrap());
     }
 
     #[actix_web::test]
