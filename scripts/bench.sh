@@ -304,6 +304,8 @@ awk '$1 != 200 { bad = 1 } END { exit bad }' <<<"$login_timings" ||
 login_mean_ms=$(awk '{ sum += $2 } END { printf "%.1f", sum / NR * 1000 }' <<<"$login_timings")
 echo "one login: $login_mean_ms ms on average" >&2
 
+# Idle means idle: users-service gives its hashing memory back once logins pause.
+sleep 3
 users_rss_idle=$(rss_mib "$users_pid")
 posts_rss_idle=$(rss_mib "$posts_pid")
 # Anything else busy on the machine (a compiler…) skews every figure: record the load.
