@@ -242,6 +242,8 @@ rate_limited() {
 }
 check "30 concurrent POST /auth/login: some 429 with a JSON body, Retry-After and X-Request-Id" \
     rate_limited /auth/login '{"username":"gateway-test-nobody","password":"not-the-password"}'
+check "30 concurrent POST /oauth/revoke: some 429 with a JSON body, Retry-After and X-Request-Id" \
+    rate_limited /oauth/revoke '{}'
 # An invalid registration (422) costs the service nothing and writes nothing.
 check "30 concurrent POST /users: some 429 with a JSON body, Retry-After and X-Request-Id" \
     rate_limited /users '{"username":"x"}'

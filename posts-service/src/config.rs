@@ -10,6 +10,7 @@
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
+//! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
 //! | `USERS_SERVICE_URL` | `http://127.0.0.1:8081` |
 //! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
 //! | `JWKS_MIN_REFETCH_SECS` | 10 |
@@ -65,6 +66,8 @@ pub struct Config {
     pub max_lifetime_secs: u64,
     /// How many verified tokens the verifier remembers (0: none).
     pub jwt_cache_entries: usize,
+    /// Browser origins allowed to call this API cross-origin (none by default).
+    pub cors_allowed_origins: Vec<String>,
     /// users-service's internal base URL (for `/users` and `/oauth/token`).
     pub users_service_url: String,
     /// Where the JWKS is fetched from.
@@ -130,6 +133,8 @@ impl Config {
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
+            cors_allowed_origins: auth_common::http::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
+                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             users_service_url,
             jwks_url,
             jwks_min_refetch: Duration::from_secs(env.parsed("JWKS_MIN_REFETCH_SECS", 10)?),

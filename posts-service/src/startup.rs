@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth_common::http::{json_config, json_errors, path_config, query_config, security_headers};
+use auth_common::http::{cors, json_config, json_errors, path_config, query_config, security_headers};
 use auth_common::jwks::{FetchResult, JwksCache};
 use auth_common::observability::metrics::Metrics;
 use auth_common::observability::middleware::observe;
@@ -89,8 +89,10 @@ impl Application {
             metrics: metrics.clone().into_inner(),
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
+        let cors_origins = config.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(cors(&cors_origins))
                 .wrap(json_errors())
                 .wrap(security_headers())
                 .wrap(from_fn(observe))

@@ -11,6 +11,7 @@
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
+//! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
 //! | `REFRESH_TOKEN_IDLE_SECS` | 604800 (7 days): a refresh token unused this long is refused |
@@ -50,6 +51,8 @@ pub struct Config {
     pub max_lifetime_secs: u64,
     /// How many verified tokens the verifier remembers (0: none).
     pub jwt_cache_entries: usize,
+    /// Browser origins allowed to call this API cross-origin (none by default).
+    pub cors_allowed_origins: Vec<String>,
     /// Lifetime of an access token, in seconds.
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a refresh-token family, in seconds.
@@ -109,6 +112,8 @@ impl Config {
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
+            cors_allowed_origins: auth_common::http::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
+                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             refresh_token_idle_secs: env.parsed("REFRESH_TOKEN_IDLE_SECS", 604_800)?,

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth_common::http::{form_config, json_config, json_errors, path_config, query_config, security_headers};
+use auth_common::http::{cors, form_config, json_config, json_errors, path_config, query_config, security_headers};
 use auth_common::observability::metrics::Metrics;
 use auth_common::observability::middleware::observe;
 use auth_common::verifier::{Verifier, VerifierSettings};
@@ -81,8 +81,10 @@ impl Application {
             trust_forwarded_for: config.trust_forwarded_for,
         });
         log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);
+        let cors_origins = config.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(cors(&cors_origins))
                 .wrap(json_errors())
                 .wrap(security_headers())
                 .wrap(from_fn(observe))
