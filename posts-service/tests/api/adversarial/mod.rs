@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSystem, User, spawn_system};
+use crate::helpers::{TestSystem, User, spawn_system_with};
 
 /// Which service a request goes to.
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +60,9 @@ struct Fixture {
 
 impl Fixture {
     async fn new() -> Self {
-        let system = spawn_system().await;
+        // A cooldown longer than any run of the tables, so "at most one JWKS fetch" holds
+        // however slow the machine.
+        let system = spawn_system_with(|c| c.jwks_min_refetch = std::time::Duration::from_secs(120)).await;
         let alice = system.user("alice").await;
         let bob = system.user("bob").await;
         let alice_post = system.create_post(&alice.token, "alice's post").await;
