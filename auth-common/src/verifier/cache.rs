@@ -49,6 +49,10 @@ impl VerifiedCache {
         Self { capacity, inner: RwLock::new(Inner { generation: 0, entries: HashMap::new() }) }
     }
 
+    pub(super) fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
     pub(super) fn digest(token: &str) -> TokenDigest {
         let mut out = [0u8; 32];
         out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());

@@ -83,16 +83,18 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(RejectReason::Malformed);
         }
-        let digest = VerifiedCache::digest(token);
+        // With the cache off (`JWT_CACHE_ENTRIES=0`), not even the digest is computed.
+        let digest = self.cache.is_enabled().then(|| VerifiedCache::digest(token));
         let generation = self.keys.generation();
-        if let Some(hit) = self.cache.get(&digest, generation, unix_now())
+        if let Some(digest) = &digest
+            && let Some(hit) = self.cache.get(digest, generation, unix_now())
             && self.keys.key(&hit.kid).await.is_some()
         {
             return Ok(hit.verified);
         }
         let verified = self.verify_uncached(token).await?;
         let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
-        if let Some(kid) = &verified.kid {
+        if let (Some(digest), Some(kid)) = (digest, &verified.kid) {
             self.cache.insert(digest, &verified.token, kid, generation, leeway);
         }
         Ok(verified.token)

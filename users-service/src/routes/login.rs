@@ -12,7 +12,7 @@ use crate::db::users;
 use crate::domain::{Password, UserId, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::throttle::client_address;
+use crate::throttle::{Credential, client_address};
 use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
 use crate::tokens::clients::LOGIN_CLIENT_ID;
@@ -51,9 +51,9 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_address(&req, state.trust_forwarded_for);
-    state.guards.check_login(&body.username, client).map_err(ApiError::TooManyRequests)?;
+    state.guards.check(Credential::Login, &body.username, client).map_err(ApiError::TooManyRequests)?;
     let Some(password) = Password::presented(body.password) else {
-        state.guards.login_failed(&body.username, client);
+        state.guards.failed(Credential::Login, &body.username, client);
         return Err(ApiError::InvalidCredentials);
     };
     let user = match Username::parse(&body.username) {
@@ -66,11 +66,11 @@ pub async fn login(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.guards.login_failed(&body.username, client);
+            state.guards.failed(Credential::Login, &body.username, client);
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.guards.login_succeeded(&body.username, client);
+    state.guards.succeeded(Credential::Login, &body.username, client);
     let scopes = ScopeSet::parse(USER_SCOPES).map_err(|e| anyhow::anyhow!("USER_SCOPES: {e}"))?;
     let mut response = state.issuer.issue(
         Subject::User { id: user.id, username: &user.username },

@@ -11,7 +11,7 @@ use chrono::Utc;
 
 use crate::error::{ApiError, ApiResult, OAuthError};
 use crate::state::AppState;
-use crate::throttle::client_address;
+use crate::throttle::{Credential, client_address};
 use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
 use crate::tokens::clients::{LOGIN_CLIENT_ID, OAuthClient};
@@ -129,14 +129,14 @@ fn client_credentials_grant(
 /// Authenticates a confidential client. Failures are counted per (client id, address) and
 /// per address: repeated ones are answered 429 before any secret is compared.
 fn authenticate<'a>(state: &'a AppState, id: &str, secret: &str, address: IpAddr) -> ApiResult<&'a OAuthClient> {
-    state.guards.check_client(id, address).map_err(ApiError::TooManyRequests)?;
+    state.guards.check(Credential::Client, id, address).map_err(ApiError::TooManyRequests)?;
     match state.clients.authenticate(id, secret) {
         Ok(client) => {
-            state.guards.client_succeeded(id, address);
+            state.guards.succeeded(Credential::Client, id, address);
             Ok(client)
         }
         Err(e) => {
-            state.guards.client_failed(id, address);
+            state.guards.failed(Credential::Client, id, address);
             Err(e.into())
         }
     }
@@ -144,10 +144,10 @@ fn authenticate<'a>(state: &'a AppState, id: &str, secret: &str, address: IpAddr
 
 /// A client that must authenticate and did not (no secret): counted like a wrong secret.
 fn client_failed(state: &AppState, id: &str, address: IpAddr) -> ApiError {
-    match state.guards.check_client(id, address) {
+    match state.guards.check(Credential::Client, id, address) {
         Err(refusal) => ApiError::TooManyRequests(refusal),
         Ok(()) => {
-            state.guards.client_failed(id, address);
+            state.guards.failed(Credential::Client, id, address);
             OAuthError::InvalidClient.into()
         }
     }

@@ -45,6 +45,13 @@ const PER_ADDRESS: Policy = Policy {
 /// Revocation requests per address: a burst of 30, then one every 2 s (30 a minute).
 const REVOCATIONS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(30).unwrap();
 
+/// What a name identifies: a user at `/auth/login`, or an OAuth client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Login,
+    Client,
+}
+
 /// What is throttled, and why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -87,40 +94,39 @@ impl Default for Guards {
 }
 
 impl Guards {
-    /// Before checking a password: is this name, or this address, locked out?
-    pub fn check_login(&self, name: &str, client: IpAddr) -> Result<(), Refusal> {
-        self.addresses.check(&client).map_err(Refusal::Address)?;
-        self.accounts.check(&(name_key(name), client)).map_err(Refusal::Account)
+    /// Before checking a password or a client secret: is this name, or this address,
+    /// locked out?
+    pub fn check(&self, kind: Credential, name: &str, client: IpAddr) -> Result<(), Refusal> {
+        self.check_address(client)?;
+        let refusal = match kind {
+            Credential::Login => Refusal::Account,
+            Credential::Client => Refusal::Client,
+        };
+        self.named(kind).check(&(name_key(name), client)).map_err(refusal)
     }
 
-    /// A wrong password, or an unknown or malformed name.
-    pub fn login_failed(&self, name: &str, client: IpAddr) {
+    /// A wrong password or secret, or an unknown or malformed name.
+    pub fn failed(&self, kind: Credential, name: &str, client: IpAddr) {
         self.address_failed(client);
-        if let Some(lockout) = self.accounts.record_failure((name_key(name), client)) {
-            log::warn!("login locked for {}s after repeated failures from {client}", lockout.as_secs());
+        if let Some(lockout) = self.named(kind).record_failure((name_key(name), client)) {
+            let what = match kind {
+                Credential::Login => "login",
+                Credential::Client => "client authentication",
+            };
+            log::warn!("{what} locked for {}s after repeated failures from {client}", lockout.as_secs());
         }
     }
 
-    pub fn login_succeeded(&self, name: &str, client: IpAddr) {
-        self.accounts.record_success(&(name_key(name), client));
+    /// A success clears the name's count, not the address's.
+    pub fn succeeded(&self, kind: Credential, name: &str, client: IpAddr) {
+        self.named(kind).record_success(&(name_key(name), client));
     }
 
-    /// Before checking a client secret.
-    pub fn check_client(&self, client_id: &str, client: IpAddr) -> Result<(), Refusal> {
-        self.addresses.check(&client).map_err(Refusal::Address)?;
-        self.clients.check(&(name_key(client_id), client)).map_err(Refusal::Client)
-    }
-
-    /// A wrong secret, or an unknown client id.
-    pub fn client_failed(&self, client_id: &str, client: IpAddr) {
-        self.address_failed(client);
-        if let Some(lockout) = self.clients.record_failure((name_key(client_id), client)) {
-            log::warn!("client authentication locked for {}s after repeated failures from {client}", lockout.as_secs());
+    fn named(&self, kind: Credential) -> &FailureThrottle<(String, IpAddr)> {
+        match kind {
+            Credential::Login => &self.accounts,
+            Credential::Client => &self.clients,
         }
-    }
-
-    pub fn client_succeeded(&self, client_id: &str, client: IpAddr) {
-        self.clients.record_success(&(name_key(client_id), client));
     }
 
     /// Before a registration: an address probing for taken names is locked out.

@@ -1,3 +1,4 @@
+use super::Credential::{Client, Login};
 use super::*;
 
 const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -7,42 +8,42 @@ const ELSEWHERE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
 fn an_account_is_locked_from_one_address_only_and_a_success_clears_it() {
     let guards = Guards::default();
     for _ in 1..PER_NAME.free_failures {
-        guards.login_failed("Alice", HOME);
+        guards.failed(Login, "Alice", HOME);
     }
-    guards.login_succeeded("alice", HOME);
+    guards.succeeded(Login, "alice", HOME);
     for _ in 0..PER_NAME.free_failures {
-        guards.login_failed("ALICE", HOME);
+        guards.failed(Login, "ALICE", HOME);
     }
-    assert!(matches!(guards.check_login("alice", HOME), Err(Refusal::Account(_))), "case variants count as one");
-    assert_eq!(guards.check_login("alice", ELSEWHERE), Ok(()));
-    assert_eq!(guards.check_login("bob", HOME), Ok(()));
+    assert!(matches!(guards.check(Login, "alice", HOME), Err(Refusal::Account(_))), "case variants count as one");
+    assert_eq!(guards.check(Login, "alice", ELSEWHERE), Ok(()));
+    assert_eq!(guards.check(Login, "bob", HOME), Ok(()));
 }
 
 #[test]
 fn spraying_many_names_from_one_address_locks_the_address() {
     let guards = Guards::default();
     for i in 0..PER_ADDRESS.free_failures {
-        assert!(guards.check_login(&format!("user{i}"), HOME).is_ok(), "attempt {i}");
-        guards.login_failed(&format!("user{i}"), HOME);
+        assert!(guards.check(Login, &format!("user{i}"), HOME).is_ok(), "attempt {i}");
+        guards.failed(Login, &format!("user{i}"), HOME);
         // A login of the attacker's own does not clear the address's count.
-        guards.login_succeeded("mallory", HOME);
+        guards.succeeded(Login, "mallory", HOME);
     }
-    let refusal = guards.check_login("someone-new", HOME).unwrap_err();
+    let refusal = guards.check(Login, "someone-new", HOME).unwrap_err();
     assert_eq!(refusal, Refusal::Address(refusal.retry_after()));
     assert!(refusal.retry_after() > Duration::from_secs(50));
-    assert!(guards.check_client("posts-service", HOME).is_err(), "the address is locked for every credential");
-    assert_eq!(guards.check_login("someone-new", ELSEWHERE), Ok(()));
+    assert!(guards.check(Client, "posts-service", HOME).is_err(), "the address is locked for every credential");
+    assert_eq!(guards.check(Login, "someone-new", ELSEWHERE), Ok(()));
 }
 
 #[test]
 fn client_secret_failures_lock_that_client_from_that_address() {
     let guards = Guards::default();
     for _ in 0..PER_NAME.free_failures {
-        guards.client_failed("posts-service", HOME);
+        guards.failed(Client, "posts-service", HOME);
     }
-    assert!(matches!(guards.check_client("posts-service", HOME), Err(Refusal::Client(_))));
-    assert_eq!(guards.check_client("posts-service", ELSEWHERE), Ok(()));
-    assert_eq!(guards.check_login("posts-service", HOME), Ok(()), "a client lockout is not a user lockout");
+    assert!(matches!(guards.check(Client, "posts-service", HOME), Err(Refusal::Client(_))));
+    assert_eq!(guards.check(Client, "posts-service", ELSEWHERE), Ok(()));
+    assert_eq!(guards.check(Login, "posts-service", HOME), Ok(()), "a client lockout is not a user lockout");
 }
 
 #[test]
