@@ -32,6 +32,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /app/recipe.json recipe.json
+# The build settings (SQLite's compile-time options) apply to the dependency layer too.
+COPY .cargo .cargo
 # Dependencies only: this layer is rebuilt only when Cargo.toml/Cargo.lock change.
 RUN cargo chef cook --release --locked --workspace --recipe-path recipe.json
 COPY . .

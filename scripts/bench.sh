@@ -9,27 +9,40 @@
 # Environment (defaults in brackets):
 #   DURATION [10s]  CONNECTIONS [16]  THREADS [2]   each measured wrk run
 #   WARMUP [2s]                                     a wrk run before each measured one
+#   SCENARIOS [all]  a comma-separated subset to run, e.g. SCENARIOS="health,posts page"
+#                    (health always runs: every ratio needs it)
+#   SEED [1]         0: no seed app and no "seed page" (nor when SCENARIOS leaves it out)
 #   BENCH_USERS_ADDR [127.0.0.1:18281]  BENCH_POSTS_ADDR [127.0.0.1:18282]
+#   BENCH_SEED_ADDR [127.0.0.1:18283]
 #
 # Steps: build the release binaries; start both services (RUST_LOG=warn) with fresh keys,
-# databases and a fresh client secret for posts-service's service account; seed 100 users
-# and 1 000 posts (post i by author i % 100) through the API; check that a page has 20
-# posts by 20 distinct authors, not degraded; then measure, one after another:
+# databases and a fresh client secret for posts-service's service account; start the seed
+# app (scripts/bench/seed/app.py: the seed article's design in Flask and PyJWT, the one this
+# repository replaces) under gunicorn, one sync worker per CPU, on the same users-service
+# and posts database; seed 100 users and 1 000 posts (post i by author i % 100) through the
+# API; check that a page (ours and the seed's) has 20 posts by 20 distinct authors, not
+# degraded; then measure, one after another:
 #
 #   health        GET  /health/live      posts-service, the ceiling
 #   posts page    GET  /posts?limit=20   posts-service, a user's token; one users-service call
+#   seed page     GET  /posts?limit=20   the seed app, a user's token; fetches the public key,
+#                                        then one users-service call per post (21 in all)
 #   post by id    GET  /posts/{id}       posts-service, a user's token
 #   public page   GET  /public/posts     posts-service, its own client-credentials token
 #   login         POST /auth/login       users-service, Argon2id
 #   refresh       POST /oauth/token      users-service, refresh grant, chained per thread
 #
-# Prints a table (req/s, p50, p99, errors, req/s relative to health), the resident memory
-# of both services before and after the load, the machine and the commit, and whether the
-# goals are met; the same text goes to target/bench/results-<timestamp>.txt. A missed goal
-# is reported, not fatal: the exit status is non-zero only when something is broken (a
-# service does not start, seeding fails, the page is wrong).
+# Prints a table (req/s, p50, p99, errors, req/s relative to health), posts page's
+# throughput relative to seed page's, the resident memory of both services before and
+# after the load, the machine and the commit, and whether the goals are met; the same
+# text goes to target/bench/results-<timestamp>.txt. A missed goal is reported, not fatal:
+# the exit status is non-zero only when something is broken (a service does not start,
+# seeding fails, a page is wrong).
 #
-# Installs wrk (and curl, python3, psql when missing) with apt-get; downloads nothing else.
+# Installs wrk (and curl, python3, psql, python3-venv when missing) with apt-get; for the
+# seed app, pip installs scripts/bench/seed/requirements.txt from PyPI into a virtualenv,
+# ${XDG_CACHE_HOME:-~/.cache}/identity-bench/seed-venv, created once and reused (installed
+# again only when requirements.txt changes). Downloads nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -46,8 +59,16 @@ THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-2s}
 users_addr=${BENCH_USERS_ADDR:-127.0.0.1:18281}
 posts_addr=${BENCH_POSTS_ADDR:-127.0.0.1:18282}
+seed_addr=${BENCH_SEED_ADDR:-127.0.0.1:18283}
 users_url=http://$users_addr
 posts_url=http://$posts_addr
+seed_url=http://$seed_addr
+seed=1
+if [[ ${SEED:-1} == 0 || (-n ${SCENARIOS:-} && ,$SCENARIOS, != *",seed page,"*) ]]; then
+    seed=0
+fi
+seed_dir=$root/scripts/bench/seed
+seed_venv=${XDG_CACHE_HOME:-$HOME/.cache}/identity-bench/seed-venv
 
 AUTHORS=100
 POSTS=1000
@@ -67,6 +88,9 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [[ -n $database ]] && ! command -v psql >/dev/null 2>&1; then
     missing+=(postgresql-client)
 fi
+if ((seed)) && [[ ! -x $seed_venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    missing+=(python3-venv)
+fi
 if ((${#missing[@]})); then
     step "installing ${missing[*]}"
     sudo=()
@@ -77,6 +101,17 @@ if ((${#missing[@]})); then
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The seed app's packages: a copy of requirements.txt in the venv records what it holds.
+if ((seed)) && ! cmp -s "$seed_dir/requirements.txt" "$seed_venv/requirements.txt"; then
+    step "installing the seed app's packages into $seed_venv"
+    if [[ ! -x $seed_venv/bin/python ]]; then
+        mkdir -p "${seed_venv%/*}"
+        python3 -m venv "$seed_venv" || die "could not create a virtualenv at $seed_venv"
+    fi
+    "$seed_venv/bin/python" -m pip install -q --disable-pip-version-check \
+        -r "$seed_dir/requirements.txt" || die "could not install $seed_dir/requirements.txt"
+    cp "$seed_dir/requirements.txt" "$seed_venv/requirements.txt"
 fi
 
 step "building release binaries"
@@ -145,23 +180,26 @@ else
 fi
 
 # --- the services ------------------------------------------------------------------------
-for url in "$users_url" "$posts_url"; do
+service_urls=("$users_url" "$posts_url")
+((seed)) && service_urls+=("$seed_url")
+for url in "${service_urls[@]}"; do
     if curl -fsS -o /dev/null --max-time 2 "$url/health/live" 2>/dev/null; then
-        die "something already answers at $url; stop it or set BENCH_USERS_ADDR / BENCH_POSTS_ADDR"
+        die "something already answers at $url; stop it or set BENCH_USERS_ADDR / BENCH_POSTS_ADDR / BENCH_SEED_ADDR"
     fi
 done
 
 posts_secret=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 mkdir -m 700 "$tmp/keys"
 
+# wait_ready NAME PID URL [PATH]: until URL/PATH (default /health/ready) answers 2xx.
 wait_ready() {
-    local name=$1 pid=$2 url=$3
+    local name=$1 pid=$2 url=$3 path=${4:-/health/ready}
     for _ in $(seq 1 300); do
-        curl -fsS -o /dev/null --max-time 2 "$url/health/ready" 2>/dev/null && return 0
+        curl -fsS -o /dev/null --max-time 2 "$url$path" 2>/dev/null && return 0
         kill -0 "$pid" 2>/dev/null || die "$name exited during start-up"
         sleep 0.1
     done
-    die "$name was not ready at $url/health/ready after 30 s"
+    die "$name was not ready at $url$path after 30 s"
 }
 
 step "starting users-service at $users_url and posts-service at $posts_url on $backend"
@@ -191,6 +229,18 @@ env APP_ENV=development RUST_LOG=warn \
 posts_pid=$!
 pids+=("$posts_pid")
 wait_ready posts-service "$posts_pid" "$posts_url"
+
+if ((seed)); then
+    step "starting the seed app at $seed_url, $(nproc) gunicorn sync workers"
+    env USERS_URL="$users_url" \
+        JWT_ISSUER="$users_url" \
+        DATABASE_URL="$posts_database_url" \
+        "$seed_venv/bin/gunicorn" --workers "$(nproc)" --worker-class sync --bind "$seed_addr" \
+        --graceful-timeout 5 --chdir "$seed_dir" app:app >"$tmp/seed.log" 2>&1 &
+    seed_pid=$!
+    pids+=("$seed_pid")
+    wait_ready "seed app" "$seed_pid" "$seed_url" /health/live
+fi
 cd "$root"
 
 # --- helpers -----------------------------------------------------------------------------
@@ -287,6 +337,9 @@ step "checking the pages"
 token=$(login 0 access_token)
 check_page "$posts_url/posts?limit=20" "$token"
 check_page "$posts_url/public/posts"
+if ((seed)); then
+    check_page "$seed_url/posts?limit=20" "$token"
+fi
 curl -fsS -o /dev/null --max-time 10 -H "Authorization: Bearer $token" "$posts_url/posts/$post_id" ||
     die "GET /posts/$post_id failed"
 echo "pages: 20 posts by 20 distinct authors, not degraded" >&2
@@ -318,12 +371,15 @@ declare -A rps p50 p99 errors
 
 # run NAME WRK-ARGS…: a warm-up run, then the measured one; records its figures.
 run() {
-    local name=$1 line
+    local name=$1 line pid
     shift
-    step "$name: warm-up $WARMUP, then $DURATION"
-    if ! kill -0 "$users_pid" 2>/dev/null || ! kill -0 "$posts_pid" 2>/dev/null; then
-        die "a service has exited"
+    if [[ -n ${SCENARIOS:-} && $name != health && ,$SCENARIOS, != *",$name,"* ]]; then
+        return 0
     fi
+    step "$name: warm-up $WARMUP, then $DURATION"
+    for pid in "${pids[@]}"; do
+        kill -0 "$pid" 2>/dev/null || die "a service has exited"
+    done
     wrk --timeout 5s -d "$WARMUP" "$@" >/dev/null || die "wrk failed in the warm-up of $name"
     if [[ -n ${BENCH_BEFORE_MEASURE:-} ]]; then
         "$BENCH_BEFORE_MEASURE"
@@ -345,6 +401,13 @@ run "health" "${load[@]}" "$posts_url/health/live"
 token=$(login 2 access_token)
 BENCH_CHECK=degraded run "posts page" "${load[@]}" -H "Authorization: Bearer $token" \
     "$posts_url/posts?limit=20"
+
+# The same page, the same kind of token and the same wrk arguments, served the seed's way.
+if ((seed)); then
+    token=$(login 5 access_token)
+    BENCH_CHECK=degraded run "seed page" "${load[@]}" -H "Authorization: Bearer $token" \
+        "$seed_url/posts?limit=20"
+fi
 
 token=$(login 3 access_token)
 run "post by id" "${load[@]}" -H "Authorization: Bearer $token" "$posts_url/posts/$post_id"
@@ -394,6 +457,11 @@ cores=$(nproc)
             "${p99[$name]}" "${errors[$name]}" "$(awk -v a="${rps[$name]}" -v b="${rps[health]}" 'BEGIN { print a / b }')"
         total_errors=$((total_errors + ${errors[$name]}))
     done
+    if [[ -n ${rps[posts page]:-} && -n ${rps[seed page]:-} ]]; then
+        echo
+        awk -v a="${rps[posts page]}" -v b="${rps[seed page]}" \
+            'BEGIN { printf "posts page vs seed page: %.1fx the throughput\n", a / b }'
+    fi
     echo
     printf '%-16s %8s %8s\n' "resident memory" idle "after load"
     printf '%-16s %5s MiB %5s MiB\n' users-service "$users_rss_idle" "$users_rss_load"
@@ -404,13 +472,20 @@ cores=$(nproc)
     echo
     ceiling=$(awk -v n="$cores" -v ms="$login_mean_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
     verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
-    page_ratio=$(awk -v a="${rps[posts page]}" -v b="${rps[health]}" 'BEGIN { printf "%.2f", a / b }')
-    login_ratio=$(awk -v a="${rps[login]}" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')
     rss_sum=$(awk -v a="$users_rss_load" -v b="$posts_rss_load" 'BEGIN { printf "%.1f", a + b }')
     echo "login ceiling: $cores CPUs / $login_mean_ms ms per login (sequential mean) = $ceiling req/s"
-    echo "goals: page ratio ${page_ratio}x >= 0.15 $(verdict "$page_ratio >= 0.15")" \
-        "| RSS after load, both services together, $rss_sum MiB < 48 MiB $(verdict "$rss_sum < 48")" \
-        "| errors $total_errors = 0 $(verdict "$total_errors == 0")" \
-        "| login ${login_ratio}x of ceiling >= 0.8 $(verdict "$login_ratio >= 0.8")"
+    goals=()
+    if [[ -n ${rps[posts page]:-} ]]; then
+        page_ratio=$(awk -v a="${rps[posts page]}" -v b="${rps[health]}" 'BEGIN { printf "%.2f", a / b }')
+        goals+=("page ratio ${page_ratio}x >= 0.15 $(verdict "$page_ratio >= 0.15")")
+    fi
+    goals+=("RSS after load, both services together, $rss_sum MiB < 48 MiB $(verdict "$rss_sum < 48")")
+    goals+=("errors $total_errors = 0 $(verdict "$total_errors == 0")")
+    if [[ -n ${rps[login]:-} ]]; then
+        login_ratio=$(awk -v a="${rps[login]}" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')
+        goals+=("login ${login_ratio}x of ceiling >= 0.8 $(verdict "$login_ratio >= 0.8")")
+    fi
+    printf -v goal_line ' | %s' "${goals[@]}"
+    echo "goals:${goal_line:2}"
 } | tee "$results"
 echo "results written to $results"

@@ -115,6 +115,10 @@ pub fn connect(
     let pool = Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        // A PostgreSQL connection can die with the server or the network, so each is
+        // pinged before use; a SQLite file cannot, and the ping would be a second
+        // statement on every request.
+        .test_on_check_out(backend == Backend::Postgres)
         .connection_timeout(Duration::from_secs(5))
         .build(ConnectionManager { url: url.to_owned(), backend })
         .map_err(|e| anyhow::anyhow!("connecting to the database ({backend:?}): {e}"))?;

@@ -11,6 +11,8 @@
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
+//! | `USER_CACHE_ENTRIES` | 10000: public profiles kept in memory for batch lookups (0: off) |
+//! | `USER_CACHE_TTL_SECS` | 60: how long a cached profile is served (0: off) |
 //! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
@@ -51,6 +53,10 @@ pub struct Config {
     pub max_lifetime_secs: u64,
     /// How many verified tokens the verifier remembers (0: none).
     pub jwt_cache_entries: usize,
+    /// How many public profiles are kept in memory (0: none).
+    pub user_cache_entries: usize,
+    /// How long a cached profile is served, in seconds (0: the cache is off).
+    pub user_cache_ttl_secs: u64,
     /// Browser origins allowed to call this API cross-origin (none by default).
     pub cors_allowed_origins: Vec<String>,
     /// Lifetime of an access token, in seconds.
@@ -112,6 +118,8 @@ impl Config {
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
+            user_cache_entries: env.parsed("USER_CACHE_ENTRIES", 10_000)?,
+            user_cache_ttl_secs: env.parsed("USER_CACHE_TTL_SECS", 60)?,
             cors_allowed_origins: auth_common::http::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
                 .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod keys;
 pub mod openapi;
 pub mod passwords;
+pub mod profiles;
 pub mod routes;
 pub mod startup;
 pub mod state;

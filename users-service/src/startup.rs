@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -15,6 +16,7 @@ use auth_common::verifier::{Verifier, VerifierSettings};
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;
+use crate::profiles::Profiles;
 use crate::routes;
 use crate::state::AppState;
 use crate::throttle::Guards;
@@ -73,6 +75,7 @@ impl Application {
             keys,
             clients: ClientRegistry::new(config.oauth_clients.clone()),
             passwords,
+            profiles: Profiles::new(config.user_cache_entries, Duration::from_secs(config.user_cache_ttl_secs)),
             issuer_url: config.issuer.clone(),
             jwks_max_age_secs: config.jwks_max_age_secs,
             refresh_token_ttl_secs: config.refresh_token_ttl_secs,

@@ -6,6 +6,7 @@ use auth_common::db::DbPool;
 
 use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;
+use crate::profiles::Profiles;
 use crate::throttle::Guards;
 use crate::tokens::access::TokenIssuer;
 use crate::tokens::clients::ClientRegistry;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub issuer: TokenIssuer,
     /// The service accounts.
     pub clients: ClientRegistry,
+    /// Public profiles remembered for lookups.
+    pub profiles: Profiles,
     /// Hashes and checks passwords.
     pub passwords: PasswordHasher,
     /// The public base URL, `iss` of every token.

@@ -12,6 +12,7 @@ use crate::db::models::{NewUser, UserRow};
 use crate::db::users;
 use crate::domain::{Email, Password, UserId, UserIds, Username};
 use crate::error::{ApiError, ApiResult};
+use crate::profiles::PublicUser;
 use crate::state::AppState;
 use crate::throttle::client_address;
 
@@ -40,23 +41,9 @@ pub struct PrivateUser {
     created_at: DateTime<Utc>,
 }
 
-/// A user as any authorised caller sees it: no email.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PublicUser {
-    id: i64,
-    username: String,
-    created_at: DateTime<Utc>,
-}
-
 impl From<UserRow> for PrivateUser {
     fn from(row: UserRow) -> Self {
         Self { id: row.id, username: row.username, email: row.email, created_at: row.created_at.and_utc() }
-    }
-}
-
-impl From<UserRow> for PublicUser {
-    fn from(row: UserRow) -> Self {
-        Self { id: row.id, username: row.username, created_at: row.created_at.and_utc() }
     }
 }
 
@@ -142,9 +129,8 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<Htt
 pub async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_scope("users:read")?;
     let id = UserId::parse(&path).ok_or(ApiError::NotFound("no such user"))?;
-    let row = blocking(&state.pool, move |conn| users::find_by_id(conn, id).map_err(ApiError::from)).await?;
-    let row = row.ok_or(ApiError::NotFound("no such user"))?;
-    Ok(private(HttpResponse::Ok()).json(PublicUser::from(row)))
+    let user = profiles(&state, &[id.get()]).await?.pop().ok_or(ApiError::NotFound("no such user"))?;
+    Ok(private(HttpResponse::Ok()).json(user))
 }
 
 /// `GET /users?ids=`.
@@ -181,8 +167,23 @@ pub async fn list_users(
 ) -> ApiResult<HttpResponse> {
     caller.require_scope("users:read")?;
     let ids = UserIds::parse(&query.ids)?;
-    let rows = blocking(&state.pool, move |conn| users::find_many(conn, &ids.values()).map_err(ApiError::from)).await?;
-    Ok(private(HttpResponse::Ok()).json(UserList { users: rows.into_iter().map(PublicUser::from).collect() }))
+    Ok(private(HttpResponse::Ok()).json(UserList { users: profiles(&state, &ids.values()).await? }))
+}
+
+/// The public profiles among `ids`, in id order: from memory where the profile cache has
+/// them, the rest in one query (see `crate::profiles`).
+async fn profiles(state: &AppState, ids: &[i64]) -> ApiResult<Vec<PublicUser>> {
+    let lookup = state.profiles.lookup(ids);
+    let mut users = lookup.found;
+    if !lookup.missing.is_empty() {
+        let missing = lookup.missing;
+        let rows = blocking(&state.pool, move |conn| users::find_many(conn, &missing).map_err(ApiError::from)).await?;
+        let read: Vec<PublicUser> = rows.into_iter().map(PublicUser::from).collect();
+        state.profiles.remember(&read);
+        users.extend(read);
+    }
+    users.sort_unstable_by_key(|user| user.id);
+    Ok(users)
 }
 
 /// Personal data is not for shared caches.
