@@ -13,6 +13,7 @@
 //! - [`http`]: extractor configurations and middleware that keep every error in that shape.
 //! - `db` (feature `db`): the database layer both services share.
 //! - [`observability`]: request ids, access logs, Prometheus metrics.
+//! - [`timestamp`]: how timestamps are written in JSON.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
 
 pub mod claims;
@@ -32,6 +33,7 @@ pub mod scope;
 pub mod signing;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod timestamp;
 pub mod verifier;
 
 /// Makes aws-lc-rs jsonwebtoken's process-wide crypto provider.

@@ -35,7 +35,9 @@ pub struct PostView {
     title: String,
     content: String,
     user_id: i64,
+    #[serde(serialize_with = "auth_common::timestamp::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "auth_common::timestamp::serialize")]
     updated_at: DateTime<Utc>,
     author: Option<Author>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -43,12 +43,14 @@ impl Application {
         auth_common::install_crypto_provider();
         let port = listener.local_addr()?.port();
         // One client for the process: connection reuse to users-service, and one place for
-        // the timeouts. The total timeout bounds connect + request + body; no redirects,
-        // so a forwarded token cannot be bounced to another host.
+        // the timeouts. The total timeout bounds connect + request + body. No redirects
+        // and no proxy from the environment (`HTTP_PROXY`…): a forwarded token goes to the
+        // configured users-service and to no other host.
         let http = reqwest::Client::builder()
             .connect_timeout(config.users_timeout)
             .timeout(config.users_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .user_agent(concat!("posts-service/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the HTTP client")?;
@@ -82,7 +84,8 @@ impl Application {
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
         let state = web::Data::new(AppState {
             pool,
-            users: UsersClient::new(http, config.users_service_url.clone(), metrics.clone().into_inner()),
+            users: UsersClient::new(http, config.users_service_url.clone(), metrics.clone().into_inner())
+                .context("USERS_SERVICE_URL")?,
             service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
             jwks,
             users_timeout: config.users_timeout,
@@ -90,6 +93,7 @@ impl Application {
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();
+        let (workers, blocking_threads) = auth_common::db::server_threads(&state.pool, 0);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))
@@ -104,6 +108,8 @@ impl Application {
                 .app_data(path_config())
                 .configure(routes::configure)
         })
+        .workers(workers)
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .run();
         Ok(Self { port, server, refresher })

@@ -85,6 +85,8 @@ impl Application {
         });
         log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();
+        // Password hashes run on the blocking pool too, up to one per core at a time.
+        let (workers, blocking_threads) = auth_common::db::server_threads(&state.pool, state.passwords.concurrency());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))
@@ -100,6 +102,8 @@ impl Application {
                 .app_data(path_config())
                 .configure(routes::configure)
         })
+        .workers(workers)
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .run();
         Ok(Self { port, server, key_reloader })

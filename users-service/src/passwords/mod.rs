@@ -44,17 +44,27 @@ static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    concurrency: usize,
     memory: Arc<MemoryPool>,
 }
 
 impl Default for PasswordHasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self { permits: Arc::new(Semaphore::new(cores)), memory: Arc::new(MemoryPool::new(M_COST_KIB as usize)) }
+        Self {
+            permits: Arc::new(Semaphore::new(cores)),
+            concurrency: cores,
+            memory: Arc::new(MemoryPool::new(M_COST_KIB as usize)),
+        }
     }
 }
 
 impl PasswordHasher {
+    /// How many hashes may run at once: one per core.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
     /// Computes the dummy hash now rather than on the first login.
     pub fn warm_up(&self) {
         LazyLock::force(&DUMMY_HASH);

@@ -38,6 +38,7 @@ pub struct PrivateUser {
     id: i64,
     username: String,
     email: String,
+    #[serde(serialize_with = "auth_common::timestamp::serialize")]
     created_at: DateTime<Utc>,
 }
 

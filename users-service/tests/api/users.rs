@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{OTHER_CLIENT, SERVICE_CLIENT, error_of, spawn_users};
+use crate::helpers::{OTHER_CLIENT, SERVICE_CLIENT, error_of, spawn_users, spawn_users_with};
 
 #[tokio::test]
 async fn registering_returns_201_with_the_user_and_no_secret() {
@@ -138,4 +138,53 @@ async fn lookups_need_the_users_read_scope_and_a_token_for_this_audience() {
     let no_token = users.client.get(users.url("/users/1")).send().await.unwrap();
     assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(crate::helpers::challenge(&no_token).as_deref(), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn profiles_from_memory_and_from_the_database_come_back_alike_and_in_id_order() {
+    let users = spawn_users().await;
+    for name in ["alice", "bob", "carol"] {
+        users.register(name).await;
+    }
+    let token = users.service_token(SERVICE_CLIENT).await;
+    let lookup = |path: &'static str| {
+        let (users, token) = (&users, &token);
+        async move { users.get_with_token(path, token).await.json::<Value>().await.unwrap() }
+    };
+    let first = lookup("/users?ids=3,1").await;
+    // 1 and 3 now come from memory, 2 from the database.
+    let mixed = lookup("/users?ids=2,3,1").await;
+    let names: Vec<&str> = mixed["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert_eq!(mixed["users"][0], first["users"][0], "alice, cached, reads exactly as before");
+    assert_eq!(mixed["users"][2], first["users"][1]);
+    assert_eq!(lookup("/users/3").await, first["users"][1], "the single lookup shares the cache");
+
+    // An unknown id is not remembered as absent: a user registered a moment later is found.
+    assert_eq!(lookup("/users?ids=4").await, json!({"users": []}));
+    users.register("dave").await;
+    assert_eq!(lookup("/users?ids=4").await["users"][0]["username"], "dave");
+}
+
+/// Deletes user `id` behind the service's back (there is no API for it).
+fn delete_out_of_band(database_url: &str, id: i64) {
+    use diesel::prelude::*;
+    use users_service::db::schema::users::dsl;
+    let pool = users_service::db::connect(database_url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    assert_eq!(diesel::delete(dsl::users.find(id)).execute(&mut *conn).unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_cached_profile_outlives_an_out_of_band_delete_for_at_most_its_ttl_and_not_at_all_with_the_cache_off() {
+    for (ttl, still_listed) in [(60, true), (0, false)] {
+        let users = spawn_users_with(|c| c.user_cache_ttl_secs = ttl).await;
+        users.register("alice").await;
+        let token = users.service_token(SERVICE_CLIENT).await;
+        let names = |body: Value| body["users"].as_array().unwrap().len();
+        assert_eq!(names(users.get_with_token("/users?ids=1", &token).await.json().await.unwrap()), 1);
+        delete_out_of_band(&users.config.database_url, 1);
+        let after: Value = users.get_with_token("/users?ids=1", &token).await.json().await.unwrap();
+        assert_eq!(names(after) == 1, still_listed, "USER_CACHE_TTL_SECS={ttl}");
+    }
 }
