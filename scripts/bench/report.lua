@@ -3,15 +3,16 @@
 -- Environment (read by every Lua state wrk creates, the main one and one per thread):
 --   BENCH_METHOD  request method (default GET)
 --   BENCH_BODY    request body, if any (headers such as Content-Type come from wrk -H)
---   BENCH_CHECK   "degraded": also count 200 pages whose body says "degraded":true as
---                 errors. Unset: no response() hook, so wrk does not hand every response
---                 to Lua (that costs a few microseconds a request and would lower the
---                 health ceiling).
+--
+-- There is no response() hook: wrk would hand every response to Lua, which costs a few
+-- microseconds a request on the cores the services share. bench.sh counts degraded pages
+-- from posts-service's metrics instead.
 --
 -- done() prints one machine-readable line that bench.sh parses:
 --   BENCH requests=… duration_s=… rps=… p50_ms=… p99_ms=… socket_errors=… status_errors=…
 -- socket_errors: connect + read + write + timeout. status_errors: the non-2xx responses
--- counted by response() when a script defines it, otherwise wrk's own count (status > 399).
+-- counted by response() when a scenario script defines one, otherwise wrk's own count
+-- (status > 399).
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
@@ -28,14 +29,6 @@ function setup(thread)
     -- A scenario script (refresh.lua) can hand each thread its own state here.
     if bench_setup then
         bench_setup(thread, #threads)
-    end
-end
-
-if os.getenv("BENCH_CHECK") == "degraded" then
-    function response(status, headers, body)
-        if status < 200 or status > 299 or body:find('"degraded":true', 1, true) then
-            bad = bad + 1
-        end
     end
 end
 
