@@ -172,7 +172,7 @@ fn delete_out_of_band(database_url: &str, id: i64) {
     use users_service::db::schema::users::dsl;
     let pool = users_service::db::connect(database_url, 1).unwrap();
     let mut conn = pool.get().unwrap();
-    assert_eq!(diesel::delete(dsl::users.find(id)).execute(&mut *conn).unwrap(), 1);
+    assert_eq!(diesel::delete(dsl::users.find(id)).execute(&mut **conn).unwrap(), 1);
 }
 
 #[tokio::test]
