@@ -175,16 +175,16 @@ pub async fn list_users(
 /// them, the rest in one query (see `crate::profiles`).
 async fn profiles(state: &AppState, ids: &[i64]) -> ApiResult<Vec<PublicUser>> {
     let lookup = state.profiles.lookup(ids);
-    let mut users = lookup.found;
+    let mut found = lookup.found;
     if !lookup.missing.is_empty() {
         let missing = lookup.missing;
         let rows = blocking(&state.pool, move |conn| users::find_many(conn, &missing).map_err(ApiError::from)).await?;
         let read: Vec<PublicUser> = rows.into_iter().map(PublicUser::from).collect();
         state.profiles.remember(&read);
-        users.extend(read);
+        found.extend(read);
     }
-    users.sort_unstable_by_key(|user| user.id);
-    Ok(users)
+    found.sort_unstable_by_key(|user| user.id);
+    Ok(found)
 }
 
 /// Personal data is not for shared caches.
