@@ -110,7 +110,8 @@ if ((seed)) && ! cmp -s "$seed_dir/requirements.txt" "$seed_venv/requirements.tx
         python3 -m venv "$seed_venv" || die "could not create a virtualenv at $seed_venv"
     fi
     "$seed_venv/bin/python" -m pip install -q --disable-pip-version-check \
-        -r "$seed_dir/requirements.txt" || die "could not install $seed_dir/requirements.txt"
+        -r "$seed_dir/requirements.txt" ||
+        die "could not install $seed_dir/requirements.txt from PyPI (SEED=0 runs without the seed app)"
     cp "$seed_dir/requirements.txt" "$seed_venv/requirements.txt"
 fi
 
