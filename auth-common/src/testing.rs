@@ -30,13 +30,7 @@ pub fn now() -> i64 {
 /// Signs `claims` with `key` (RS256) under a header given as raw JSON, which may hold what
 /// jsonwebtoken's `Header` cannot express: unknown members, odd `kid`s, an `alg` that lies.
 pub fn sign_raw(key: &SigningKey, header: &serde_json::Value, claims: &serde_json::Value) -> String {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let message =
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem().as_bytes()).unwrap();
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding, jsonwebtoken::Algorithm::RS256).unwrap();
-    format!("{message}.{signature}")
+    key.sign_rs256(header.to_string().as_bytes(), claims.to_string().as_bytes()).unwrap()
 }
 
 /// Valid user-token claims for `issuer`, for both services, living five minutes.
