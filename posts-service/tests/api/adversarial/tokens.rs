@@ -146,36 +146,24 @@ fn hostile_tokens(f: &Fixture, real: &SigningKey) -> Vec<(&'static str, String)>
     ]
 }
 
-/// The same credentials, placed where a bearer token must not be looked for, or placed twice.
 /// Puts credentials somewhere on a request.
 type Place = Box<dyn Fn(RequestBuilder) -> RequestBuilder>;
 
+/// A placement of `token`: `place(request, token)`.
+fn with_token(token: &str, place: impl Fn(RequestBuilder, &str) -> RequestBuilder + 'static) -> Place {
+    let token = token.to_owned();
+    Box::new(move |r| place(r, &token))
+}
+
+/// The same credentials, placed where a bearer token must not be looked for, or placed twice.
 fn placements(f: &Fixture) -> Vec<(&'static str, Place, Expect)> {
-    let token = f.alice.token.clone();
-    let t = move || token.clone();
+    let t = f.alice.token.as_str();
     vec![
-        (
-            "the token in the query only",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.query(&[("access_token", t())])
-            }),
-            NO_TOKEN,
-        ),
-        (
-            "the token in a cookie",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("cookie", format!("access_token={}", t()))
-            }),
-            NO_TOKEN,
-        ),
+        ("the token in the query only", with_token(t, |r, t| r.query(&[("access_token", t)])), NO_TOKEN),
+        ("the token in a cookie", with_token(t, |r, t| r.header("cookie", format!("access_token={t}"))), NO_TOKEN),
         (
             "the token under the Token scheme",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("authorization", format!("Token {}", t()))
-            }),
+            with_token(t, |r, t| r.header("authorization", format!("Token {t}"))),
             NO_TOKEN,
         ),
         (
@@ -183,56 +171,30 @@ fn placements(f: &Fixture) -> Vec<(&'static str, Place, Expect)> {
             Box::new(|r: RequestBuilder| r.basic_auth("alice", Some("correct horse battery"))),
             NO_TOKEN,
         ),
-        (
-            "the token in X-Access-Token",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("x-access-token", t())
-            }),
-            NO_TOKEN,
-        ),
+        ("the token in X-Access-Token", with_token(t, |r, t| r.header("x-access-token", t)), NO_TOKEN),
         (
             "the token in the header and the query",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.bearer_auth(t()).query(&[("access_token", t())])
-            }),
+            with_token(t, |r, t| r.bearer_auth(t).query(&[("access_token", t)])),
             INVALID_REQUEST_HEADER,
         ),
         (
             "two Authorization headers",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.bearer_auth(t()).header("authorization", format!("Bearer {}", t()))
-            }),
+            with_token(t, |r, t| r.bearer_auth(t).header("authorization", format!("Bearer {t}"))),
             INVALID_REQUEST_HEADER,
         ),
         ("Bearer with no token", Box::new(|r: RequestBuilder| r.header("authorization", "Bearer")), INVALID_TOKEN),
         ("Bearer and spaces", Box::new(|r: RequestBuilder| r.header("authorization", "Bearer    ")), INVALID_TOKEN),
         (
             "two tokens in one header",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("authorization", format!("Bearer {} {}", t(), t()))
-            }),
+            with_token(t, |r, t| r.header("authorization", format!("Bearer {t} {t}"))),
             INVALID_TOKEN,
         ),
         (
             "two tokens joined by a comma",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("authorization", format!("Bearer {},{}", t(), t()))
-            }),
+            with_token(t, |r, t| r.header("authorization", format!("Bearer {t},{t}"))),
             INVALID_TOKEN,
         ),
-        (
-            "a quoted token",
-            Box::new({
-                let t = t.clone();
-                move |r: RequestBuilder| r.header("authorization", format!("Bearer \"{}\"", t()))
-            }),
-            INVALID_TOKEN,
-        ),
+        ("a quoted token", with_token(t, |r, t| r.header("authorization", format!("Bearer \"{t}\""))), INVALID_TOKEN),
     ]
 }
 
