@@ -9,21 +9,22 @@
 #
 # Stages: chef (toolchain + cargo-chef) -> planner (recipe.json: the dependency graph only)
 # -> builder (dependencies compiled in their own cached layer, then the workspace)
-# -> users-service / posts-service (debian slim, the binary, nothing else).
-# No key and no secret is baked in: the signing key lives in a volume, secrets come from
-# the environment or from *_FILE paths at run time.
+# -> rootfs (what a dynamically linked binary needs: glibc, the CA bundle, a passwd line)
+# -> users-service / posts-service (that root file system plus one binary, from scratch).
+# No key and no secret is baked in: secrets come from the environment or from *_FILE
+# paths at run time, and no DATABASE_URL is set here, so compose's DATABASE_URL_FILE is
+# never shadowed (a service refuses to start when given both).
 
 # Which runtime image a plain `docker build` (no --target) produces.
 ARG SERVICE=users-service
 
-FROM rust:1-bookworm AS chef
-# libpq-dev + pkg-config: diesel's PostgreSQL backend links libpq. SQLite is compiled in.
-# (Debian versions are not pinned: a point release removes the old ones.)
-# hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev pkg-config \
-    && rm -rf /var/lib/apt/lists/*
-RUN cargo install cargo-chef --locked
+# Builder and runtime on the same Debian line (13, trixie): the binary links the glibc
+# it is run with.
+FROM rust:1-trixie AS chef
+# SQLite, libpq and the OpenSSL libpq uses for TLS are compiled from source by their
+# crates (bundled / vendored), so the builder needs only the C compiler, make and perl the
+# rust image already has: no libpq-dev, no libssl-dev.
+RUN cargo install cargo-chef --locked --version ~0.1
 WORKDIR /app
 
 FROM chef AS planner
@@ -37,29 +38,50 @@ COPY .cargo .cargo
 # Dependencies only: this layer is rebuilt only when Cargo.toml/Cargo.lock change.
 RUN cargo chef cook --release --locked --workspace --recipe-path recipe.json
 COPY . .
-RUN cargo build --release --locked -p users-service -p posts-service
+RUN cargo build --release --locked -p users-service -p posts-service \
+    && mkdir -p /out \
+    && objcopy --strip-debug target/release/users-service /out/users-service \
+    && objcopy --strip-debug target/release/posts-service /out/posts-service
 
-# What both runtime images share.
-FROM debian:bookworm-slim AS runtime
+# The runtime's root file system, distroless-style: the shared libraries the binaries
+# load (found with ldd, so nothing is guessed), CA certificates, a passwd and group entry
+# for uid 10001, /tmp, and each service's data folder owned by that uid. No shell, no
+# package manager: `<service> healthcheck` is the healthcheck.
+FROM debian:trixie-slim AS rootfs
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libpq5 \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin app
+COPY --from=builder /out/ /out/
+# hadolint ignore=SC2016
+RUN set -eu; \
+    mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp /rootfs/usr/local/bin; \
+    chmod 1777 /rootfs/tmp; \
+    for lib in $(ldd /out/users-service /out/posts-service | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do \
+        cp --parents -L "$lib" /rootfs/; \
+    done; \
+    cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\napp:x:10001:10001:app:/nonexistent:/sbin/nologin\n' >/rootfs/etc/passwd; \
+    printf 'root:x:0:\napp:x:10001:\n' >/rootfs/etc/group; \
+    printf 'hosts: files dns\n' >/rootfs/etc/nsswitch.conf; \
+    install -d -o 10001 -g 10001 -m 0700 /rootfs/var/lib/users-service /rootfs/var/lib/users-service/keys \
+        /rootfs/var/lib/posts-service
+
+# What both runtime images share.
+FROM scratch AS runtime
+COPY --from=rootfs /rootfs/ /
 # Production unless told otherwise: the service then refuses to start without a signing
 # key or with short secrets instead of inventing them. docker-compose.yml sets development.
 ENV APP_ENV=production \
-    RUST_LOG=info
+    RUST_LOG=info \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 
 FROM runtime AS users-service
-COPY --from=builder /app/target/release/users-service /usr/local/bin/users-service
-# The data folder: the SQLite file (when DATABASE_URL is not postgres://) and the signing keys.
-RUN install -d -o 10001 -g 10001 -m 0700 /var/lib/users-service /var/lib/users-service/keys
+COPY --from=builder /out/users-service /usr/local/bin/users-service
+# The working folder holds the SQLite file when DATABASE_URL is unset (a plain
+# `docker run`); compose and Kubernetes point DATABASE_URL(_FILE) at PostgreSQL.
 WORKDIR /var/lib/users-service
 ENV BIND_ADDR=0.0.0.0:8081 \
-    DATABASE_URL=/var/lib/users-service/users.db \
     JWT_KEYS_DIR=/var/lib/users-service/keys
 USER 10001:10001
 EXPOSE 8081
@@ -68,11 +90,9 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/users-service"]
 
 FROM runtime AS posts-service
-COPY --from=builder /app/target/release/posts-service /usr/local/bin/posts-service
-RUN install -d -o 10001 -g 10001 -m 0700 /var/lib/posts-service
+COPY --from=builder /out/posts-service /usr/local/bin/posts-service
 WORKDIR /var/lib/posts-service
-ENV BIND_ADDR=0.0.0.0:8082 \
-    DATABASE_URL=/var/lib/posts-service/posts.db
+ENV BIND_ADDR=0.0.0.0:8082
 USER 10001:10001
 EXPOSE 8082
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \

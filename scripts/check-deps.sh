@@ -45,4 +45,9 @@ if ! grep -q '"aws_lc_rs"' <<<"$features" || grep -q '"rust_crypto"' <<<"$featur
     printf 'FAIL: jsonwebtoken must have the aws_lc_rs backend only; features:\n%s\n' "$features" >&2
     exit 1
 fi
-echo "dependencies: bans, licenses, sources ok; no rsa crate; jsonwebtoken on aws_lc_rs only"
+# openssl-sys is in the graph for libpq's TLS alone (deny.toml): none of our code calls it.
+if uses=$(grep -rn --include='*.rs' -i -E '\bopenssl(_sys)?::|extern crate openssl' auth-common users-service posts-service); then
+    printf 'FAIL: our code uses OpenSSL; it is there for libpq alone:\n%s\n' "$uses" >&2
+    exit 1
+fi
+echo "dependencies: bans, licenses, sources ok; no rsa crate; jsonwebtoken on aws_lc_rs only; OpenSSL for libpq alone"

@@ -57,19 +57,27 @@ impl Env {
         }
     }
 
-    /// A secret: the value of `key`, or else the contents of the file named by `<key>_FILE`
-    /// (Docker and Kubernetes secrets arrive as files), trailing newline trimmed. An
-    /// unreadable file is an error naming the variable, never the secret.
+    /// A secret: the value of `key`, or the contents of the file named by `<key>_FILE`
+    /// (Docker and Kubernetes secrets arrive as files), trailing newline trimmed. Both set
+    /// at once is an error naming the two: neither silently wins, because the one a reader
+    /// expects differs by tool (an image's `ENV DATABASE_URL` once shadowed compose's
+    /// `DATABASE_URL_FILE` and put a PostgreSQL deployment on SQLite). An unreadable file
+    /// is an error naming the variable, never the secret.
     pub fn secret(&self, key: &str) -> anyhow::Result<Option<String>> {
-        if let Some(value) = self.optional(key) {
-            return Ok(Some(value));
-        }
         let file_key = format!("{key}_FILE");
-        let Some(path) = self.optional(&file_key) else {
-            return Ok(None);
-        };
-        let contents = std::fs::read_to_string(&path).with_context(|| format!("{file_key}: cannot read {path}"))?;
-        Ok(Some(contents.trim_end_matches(['\n', '\r']).to_owned()).filter(|v| !v.is_empty()))
+        let (value, path) = (self.optional(key), self.optional(&file_key));
+        match (value, path) {
+            (Some(_), Some(_)) => Err(anyhow!(
+                "{key} and {file_key} are both set: set one of them (the value itself, or the path of a file holding it)"
+            )),
+            (Some(value), None) => Ok(Some(value)),
+            (None, None) => Ok(None),
+            (None, Some(path)) => {
+                let contents =
+                    std::fs::read_to_string(&path).with_context(|| format!("{file_key}: cannot read {path}"))?;
+                Ok(Some(contents.trim_end_matches(['\n', '\r']).to_owned()).filter(|v| !v.is_empty()))
+            }
+        }
     }
 
     /// The value of `key`; an error naming it when unset.
@@ -159,10 +167,21 @@ mod tests {
         std::fs::write(&file, "from-file\n").unwrap();
         let path = file.display().to_string();
         assert_eq!(env(&[("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("from-file"));
-        assert_eq!(env(&[("S", "direct"), ("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("direct"));
+        assert_eq!(env(&[("S", "direct")]).secret("S").unwrap().as_deref(), Some("direct"));
         assert_eq!(env(&[]).secret("S").unwrap(), None);
         let err = env(&[("S_FILE", "/no/such/file")]).secret("S").unwrap_err().to_string();
         assert!(err.starts_with("S_FILE: cannot read"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_given_both_ways_is_refused_naming_both_variables_and_neither_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "from-file").unwrap();
+        let path = file.display().to_string();
+        let err = env(&[("S", "direct-value"), ("S_FILE", &path)]).secret("S").unwrap_err().to_string();
+        assert!(err.starts_with("S and S_FILE are both set"), "{err}");
+        assert!(!err.contains("direct-value") && !err.contains("from-file"), "{err}");
     }
 
     #[test]
