@@ -114,11 +114,65 @@ for name, s in services.items():
 for name, s in services.items():
     if name != "secrets" and "healthcheck" not in s:
         problems.append(f"{name}: no healthcheck")
+
+# A compose X_FILE is shadowed when the image also sets X (the services refuse both at
+# once; before they did, the image's ENV DATABASE_URL silently won and compose ran on
+# SQLite). Read each build target's ENV, its parent stages' included, from the Dockerfile.
+def dockerfile_env(path):
+    lines, current = [], ""
+    for raw in open(path):
+        line = raw.rstrip("\n")
+        if line.lstrip().startswith("#") and not current:
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        lines.append(current + line)
+        current = ""
+    stages, parent, env, stage = {}, {}, {}, None
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        op = words[0].upper()
+        if op == "FROM":
+            base = words[1]
+            stage = words[3] if len(words) > 3 and words[2].upper() == "AS" else f"#{len(stages)}"
+            stages[stage] = base
+            parent[stage] = base
+            env[stage] = set()
+        elif op == "ENV" and stage:
+            rest = words[1:]
+            if rest and "=" not in rest[0]:
+                env[stage].add(rest[0])  # the old `ENV KEY value` form
+            else:
+                env[stage].update(w.split("=", 1)[0] for w in rest if "=" in w)
+    def effective(name):
+        keys, seen = set(), set()
+        while name in env and name not in seen:
+            seen.add(name)
+            keys |= env[name]
+            name = parent[name]
+        return keys
+    return effective
+
+image_env = dockerfile_env("Dockerfile")
+for name, s in services.items():
+    build = s.get("build") or {}
+    compose_env = s.get("environment") or {}
+    baked = image_env(build["target"]) if isinstance(build, dict) and build.get("target") else set()
+    for key in compose_env:
+        if key.endswith("_FILE"):
+            plain = key[: -len("_FILE")]
+            if plain in baked:
+                problems.append(f"{name}: compose sets {key}, but the image's ENV {plain} shadows it (Dockerfile)")
+            if plain in compose_env:
+                problems.append(f"{name}: compose sets both {plain} and {key}")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
     ); then
-        pass "compose invariants: one issuer, generated database credentials, healthchecks"
+        pass "compose invariants: one issuer, generated database credentials, healthchecks, no X_FILE shadowed by an image ENV X"
     else
         fail "compose invariants" "$out"
     fi
