@@ -2,12 +2,23 @@
 # Starts users-service and posts-service on SQLite from a fresh clone, with no set-up.
 # Everything they write (databases, the signing key, posts-service's client secret) goes
 # to .dev/, which git ignores. Ctrl-C stops both.
+#
+# Settings: USERS_BIND_ADDR, POSTS_BIND_ADDR (default 127.0.0.1:8081, :8082),
+# USERS_DATABASE_URL, POSTS_DATABASE_URL, JWT_ISSUER, JWT_KEYS_DIR; the binaries are where
+# cargo puts them (CARGO_TARGET_DIR, build.target-dir and the like are honoured).
+# users-service's pid is in .dev/users-service.pid while it runs: scripts/rotate-keys.sh
+# signals that process, and no other.
 set -euo pipefail
+# A relative CARGO_TARGET_DIR means relative to where this was started, as for cargo.
+if [[ -n ${CARGO_TARGET_DIR:-} && $CARGO_TARGET_DIR != /* ]]; then
+    export CARGO_TARGET_DIR=$PWD/$CARGO_TARGET_DIR
+fi
 cd "$(dirname "$0")/.."
 
 state=.dev
 mkdir -p "$state"
 chmod 700 "$state"
+pid_file=$state/users-service.pid
 
 # posts-service's service-account secret: made once per checkout, never committed.
 if [[ ! -s $state/posts-client-secret ]]; then
@@ -18,12 +29,33 @@ posts_secret=$(cat "$state/posts-client-secret")
 users_addr=${USERS_BIND_ADDR:-127.0.0.1:8081}
 posts_addr=${POSTS_BIND_ADDR:-127.0.0.1:8082}
 
+# Builds the binaries named and prints the path of each, one a line, in that order, as
+# cargo reports them (its own target directory, wherever that is configured to be).
+build_bins() {
+    local out name path args=()
+    for name in "$@"; do args+=(--bin "$name"); done
+    out=$(cargo build --quiet --message-format=json-render-diagnostics "${args[@]}") || return 1
+    for name in "$@"; do
+        path=$(grep -o "\"executable\":\"[^\"]*/$name\"" <<<"$out" | tail -n 1 | cut -d '"' -f 4)
+        if [[ ! -x $path ]]; then
+            echo "cargo built $name but did not report where" >&2
+            return 1
+        fi
+        printf '%s\n' "$path"
+    done
+}
+
 echo "building…"
-cargo build --quiet --bin users-service --bin posts-service
+bins=$(build_bins users-service posts-service)
+{ read -r users_bin && read -r posts_bin; } <<<"$bins"
 
 pids=()
 stop() {
     trap - INT TERM EXIT
+    # Only our own pid file: another dev.sh may have started since.
+    if ((${#pids[@]})) && [[ $(cat "$pid_file" 2>/dev/null) == "${pids[0]}" ]]; then
+        rm -f "$pid_file"
+    fi
     ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null
     wait 2>/dev/null || true
 }
@@ -47,8 +79,9 @@ BIND_ADDR=$users_addr \
     JWT_ISSUER=${JWT_ISSUER:-http://$users_addr} \
     JWT_KEYS_DIR=${JWT_KEYS_DIR:-$state/keys} \
     OAUTH_CLIENTS="posts-service:$posts_secret:users:read" \
-    ./target/debug/users-service &
+    "$users_bin" &
 pids+=($!)
+echo "${pids[0]}" >"$pid_file"
 wait_ready users-service "http://$users_addr/health/ready"
 
 BIND_ADDR=$posts_addr \
@@ -57,7 +90,7 @@ BIND_ADDR=$posts_addr \
     USERS_SERVICE_URL=http://$users_addr \
     POSTS_CLIENT_ID=posts-service \
     POSTS_CLIENT_SECRET=$posts_secret \
-    ./target/debug/posts-service &
+    "$posts_bin" &
 pids+=($!)
 wait_ready posts-service "http://$posts_addr/health/ready"
 

@@ -7,8 +7,14 @@
 #   scripts/rotate-keys.sh --compose …      the same inside the docker-compose users-service container
 #
 # The running users-service sees the change within a second; the script also sends it
-# SIGHUP so it applies at once. See docs/key-rotation.md.
+# SIGHUP so it applies at once: locally the one scripts/dev.sh started (its pid is in
+# .dev/users-service.pid), never any other process. The binary is built where cargo puts
+# it (CARGO_TARGET_DIR and the like are honoured). See docs/key-rotation.md.
 set -euo pipefail
+# A relative CARGO_TARGET_DIR means relative to where this was started, as for cargo.
+if [[ -n ${CARGO_TARGET_DIR:-} && $CARGO_TARGET_DIR != /* ]]; then
+    export CARGO_TARGET_DIR=$PWD/$CARGO_TARGET_DIR
+fi
 cd "$(dirname "$0")/.."
 
 mode=local
@@ -32,9 +38,26 @@ if [[ $mode == compose ]]; then
 else
     # The same folder scripts/dev.sh gives users-service, unless told otherwise.
     export JWT_KEYS_DIR=${JWT_KEYS_DIR:-.dev/keys}
-    cargo build --quiet --bin users-service
-    ./target/debug/users-service keys "$action" "$@"
+    # Where cargo reports the binary, wherever its target directory is configured to be.
+    built=$(cargo build --quiet --message-format=json-render-diagnostics --bin users-service)
+    users_bin=$(grep -o '"executable":"[^"]*/users-service"' <<<"$built" | tail -n 1 | cut -d '"' -f 4 || true)
+    if [[ ! -x $users_bin ]]; then
+        echo "cargo built users-service but did not report where" >&2
+        exit 1
+    fi
+    "$users_bin" keys "$action" "$@"
     if [[ $action != list ]]; then
-        pkill -HUP -x users-service 2>/dev/null || true
+        pid_file=.dev/users-service.pid
+        pid=$(cat "$pid_file" 2>/dev/null || true)
+        if [[ ! $pid =~ ^[0-9]+$ ]]; then
+            echo "no $pid_file: no users-service started by scripts/dev.sh is running, so none was" \
+                "signalled; a users-service started otherwise picks the change up within a second"
+        elif ! command=$(ps -p "$pid" -o comm= 2>/dev/null) || [[ ${command##*/} != users-service ]]; then
+            echo "$pid_file names pid $pid, which is not a running users-service (left over from an" \
+                "earlier run?): nothing signalled"
+        else
+            kill -HUP "$pid"
+            echo "signalled users-service (pid $pid, started by scripts/dev.sh) to reload its keys"
+        fi
     fi
 fi

@@ -197,9 +197,11 @@ pub fn register_routes(
 
 /// Registers `/openapi.json` (the document) and the interactive page at `/docs/`, with a
 /// redirect from `/docs`. The page is Swagger UI vendored into the binary; its validator
-/// is off, since it would send the document to an outside host.
+/// is off, since it would send the document to an outside host. The page loads the
+/// document by a relative URL, so that it works under a gateway's prefix too:
+/// `/users-service/docs/` loads `/users-service/openapi.json`.
 pub fn register_docs(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
-    let config = utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none");
+    let config = utoipa_swagger_ui::Config::from("../openapi.json").validator_url("none");
     cfg.service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi).config(config))
         .service(web::resource("/docs").route(web::get().to(|| async {
             actix_web::HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()

@@ -22,7 +22,8 @@ async fn the_openapi_document_and_an_offline_docs_page_are_served() {
     let initializer =
         users.client.get(users.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
     assert!(
-        initializer.contains("\"/openapi.json\"") && initializer.contains("\"validatorUrl\": \"none\""),
+        // Relative to the page (/docs/), so that it also works behind the gateway's prefix.
+        initializer.contains("\"../openapi.json\"") && initializer.contains("\"validatorUrl\": \"none\""),
         "{initializer}"
     );
     assert!(
