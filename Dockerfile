@@ -59,7 +59,7 @@ COPY --from=builder /out/ /out/
 RUN set -eu; \
     mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp /rootfs/usr/local/bin; \
     chmod 1777 /rootfs/tmp; \
-    for lib in $(ldd /out/users-service /out/posts-service | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do \
+    for lib in $(ldd /out/users-service /out/posts-service | awk '$2 == "=>" { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u); do \
         cp --parents -L "$lib" /rootfs/; \
     done; \
     cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
