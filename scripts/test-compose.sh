@@ -62,8 +62,10 @@ down() {
     else
         step "docker compose down -v"
         docker compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
-        if [[ -n $(docker compose ps -a -q 2>/dev/null) ]]; then
-            fail "containers of $COMPOSE_PROJECT_NAME are left after down -v"
+        left=$(docker ps -a -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME")
+        left+=$(docker volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME")
+        if [[ -n $left ]]; then
+            fail "containers or volumes of $COMPOSE_PROJECT_NAME are left after down -v" "$left"
             rc=1
         else
             pass "down -v left no container and no volume of $COMPOSE_PROJECT_NAME"
