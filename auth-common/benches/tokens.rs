@@ -14,10 +14,10 @@
 
 use std::sync::{Arc, LazyLock};
 
-use auth_common::claims::AccessClaims;
-use auth_common::keys::StaticKeys;
-use auth_common::signing::SigningKey;
-use auth_common::verifier::{Verifier, VerifierSettings};
+use auth_common::token::claims::AccessClaims;
+use auth_common::token::key_source::StaticKeys;
+use auth_common::token::signing_key::SigningKey;
+use auth_common::token::verifier::{Verifier, VerifierSettings};
 use divan::Bencher;
 use futures_util::FutureExt;
 use jsonwebtoken::EncodingKey;
@@ -28,7 +28,7 @@ const ISSUER: &str = "http://users.bench";
 static KEY: LazyLock<SigningKey> = LazyLock::new(|| SigningKey::generate().unwrap());
 
 fn main() {
-    auth_common::install_crypto_provider();
+    auth_common::token::install_crypto_provider();
     divan::main();
 }
 

@@ -6,9 +6,9 @@
 
 use std::sync::OnceLock;
 
-use crate::claims::AccessClaims;
-use crate::scope::USER_SCOPES;
-use crate::signing::SigningKey;
+use crate::token::claims::AccessClaims;
+use crate::token::scope::USER_SCOPES;
+use crate::token::signing_key::SigningKey;
 
 /// A key generated once per test binary.
 pub fn test_key() -> &'static SigningKey {

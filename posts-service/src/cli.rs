@@ -27,7 +27,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(config).await?.run_until_stopped().await?,
             Command::Healthcheck => {
-                if !auth_common::healthcheck::ready(config.bind_addr).await {
+                if !auth_common::service::healthcheck::ready(config.bind_addr).await {
                     anyhow::bail!("not ready");
                 }
             }

@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::bail;
-use auth_common::env::{AppEnv, Env, weak_secret};
+use auth_common::service::env::{AppEnv, Env, weak_secret};
 
 /// A secret that does not print.
 #[derive(Clone, Default)]
@@ -89,7 +89,7 @@ impl fmt::Debug for Config {
         // The database URL may hold a password: show only which backend it selects.
         f.debug_struct("Config")
             .field("bind_addr", &self.bind_addr)
-            .field("database", &auth_common::db::Backend::of(&self.database_url))
+            .field("database", &auth_common::service::db::Backend::of(&self.database_url))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("users_service_url", &self.users_service_url)
@@ -133,7 +133,7 @@ impl Config {
             leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
             max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
             jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
-            cors_allowed_origins: auth_common::http::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
+            cors_allowed_origins: auth_common::service::cors::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
                 .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             users_service_url,
             jwks_url,

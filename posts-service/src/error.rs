@@ -3,8 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use auth_common::db::DbError;
-use auth_common::error::{AuthError, error_response, internal_response, unavailable_response};
+use auth_common::service::db::DbError;
+use auth_common::service::errors::{error_response, internal_response, unavailable_response};
+use auth_common::token::auth_error::AuthError;
 
 /// A result whose error renders as our JSON error shape.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -80,7 +81,7 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use actix_web::body::MessageBody;
-    use auth_common::error::ErrorBody;
+    use auth_common::service::errors::ErrorBody;
 
     use super::*;
 

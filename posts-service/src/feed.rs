@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use auth_common::db::blocking;
-use auth_common::extractor::BearerToken;
+use auth_common::service::db::blocking;
+use auth_common::token::extractor::BearerToken;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -35,9 +35,9 @@ pub struct PostView {
     title: String,
     content: String,
     user_id: i64,
-    #[serde(serialize_with = "auth_common::timestamp::serialize")]
+    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
     created_at: DateTime<Utc>,
-    #[serde(serialize_with = "auth_common::timestamp::serialize")]
+    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
     updated_at: DateTime<Utc>,
     author: Option<Author>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]

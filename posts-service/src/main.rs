@@ -9,8 +9,8 @@ use posts_service::config::Config;
 async fn main() {
     let cli = Cli::parse();
     dotenvy::dotenv().ok();
-    auth_common::observability::logging::init();
-    auth_common::install_crypto_provider();
+    auth_common::service::observability::logging::init();
+    auth_common::token::install_crypto_provider();
     let result = match Config::from_env() {
         Ok(config) => cli.run(config).await,
         Err(e) => Err(e),

@@ -2,7 +2,7 @@
 //! served at `/openapi.json`, and the interactive page at `/docs`, served from the binary
 //! with no request to any other host.
 
-use auth_common::error::ErrorBody;
+use auth_common::service::errors::ErrorBody;
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{health, posts, public};
@@ -23,9 +23,9 @@ use crate::routes::{health, posts, public};
         posts::update_post,
         posts::delete_post,
         public::list_public_posts,
-        auth_common::observability::health::live,
+        auth_common::service::health::live,
         health::ready,
-        auth_common::observability::metrics::serve,
+        auth_common::service::observability::metrics::serve,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -43,7 +43,10 @@ struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        auth_common::http::add_bearer_scheme(openapi, "RS256 access token (typ at+jwt) issued by users-service");
+        auth_common::service::openapi::add_bearer_scheme(
+            openapi,
+            "RS256 access token (typ at+jwt) issued by users-service",
+        );
     }
 }
 

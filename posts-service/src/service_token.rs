@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use auth_common::extractor::BearerToken;
+use auth_common::token::extractor::BearerToken;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::config::Secret;

@@ -8,11 +8,14 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth_common::http::{cors, json_config, json_errors, path_config, query_config, security_headers};
-use auth_common::jwks::{FetchResult, JwksCache};
-use auth_common::observability::metrics::Metrics;
-use auth_common::observability::middleware::observe;
-use auth_common::verifier::{Verifier, VerifierSettings};
+use auth_common::service::cors::cors;
+use auth_common::service::http::extractor_configs::{json_config, path_config, query_config};
+use auth_common::service::http::json_errors::json_errors;
+use auth_common::service::http::security_headers::security_headers;
+use auth_common::service::observability::metrics::Metrics;
+use auth_common::service::observability::middleware::observe;
+use auth_common::token::jwks_cache::{FetchResult, JwksCache};
+use auth_common::token::verifier::{Verifier, VerifierSettings};
 
 use crate::config::Config;
 use crate::routes;
@@ -40,7 +43,7 @@ impl Application {
 
     /// Builds the app on a listener bound already.
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        auth_common::install_crypto_provider();
+        auth_common::token::install_crypto_provider();
         let port = listener.local_addr()?.port();
         // One client for the process: connection reuse to users-service, and one place for
         // the timeouts. The total timeout bounds connect + request + body. No redirects
@@ -93,7 +96,7 @@ impl Application {
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();
-        let (workers, blocking_threads) = auth_common::db::server_threads(&state.pool, 0);
+        let (workers, blocking_threads) = auth_common::service::db::server_threads(&state.pool, 0);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))

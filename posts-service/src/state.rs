@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_common::db::DbPool;
-use auth_common::jwks::JwksCache;
-use auth_common::observability::metrics::Metrics;
+use auth_common::service::db::DbPool;
+use auth_common::service::observability::metrics::Metrics;
+use auth_common::token::jwks_cache::JwksCache;
 
 use crate::service_token::ServiceTokens;
 use crate::users_client::UsersClient;

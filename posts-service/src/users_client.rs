@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use auth_common::extractor::BearerToken;
-use auth_common::observability::metrics::Metrics;
-use auth_common::observability::request_id;
+use auth_common::service::observability::metrics::Metrics;
+use auth_common::service::observability::request_id;
+use auth_common::token::extractor::BearerToken;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};

@@ -27,8 +27,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use auth_common::env::{AppEnv, Env, weak_secret};
-use auth_common::scope::ScopeSet;
+use auth_common::service::env::{AppEnv, Env, weak_secret};
+use auth_common::token::scope::ScopeSet;
 
 use crate::tokens::clients::{ClientSecret, OAuthClient};
 
@@ -81,7 +81,7 @@ impl fmt::Debug for Config {
         // Client secrets are held only as hashes, but even those stay out of logs.
         f.debug_struct("Config")
             .field("bind_addr", &self.bind_addr)
-            .field("database", &auth_common::db::Backend::of(&self.database_url))
+            .field("database", &auth_common::service::db::Backend::of(&self.database_url))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("keys_dir", &self.keys_dir)
@@ -120,7 +120,7 @@ impl Config {
             jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
             user_cache_entries: env.parsed("USER_CACHE_ENTRIES", 10_000)?,
             user_cache_ttl_secs: env.parsed("USER_CACHE_TTL_SECS", 60)?,
-            cors_allowed_origins: auth_common::http::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
+            cors_allowed_origins: auth_common::service::cors::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
                 .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,

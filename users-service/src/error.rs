@@ -7,10 +7,11 @@ use crate::throttle::Refusal;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use auth_common::db::DbError;
-use auth_common::error::{
-    AuthError, ErrorBody, error_response, error_response_builder, internal_response, unavailable_response,
+use auth_common::service::db::DbError;
+use auth_common::service::errors::{
+    ErrorBody, error_response, error_response_builder, internal_response, unavailable_response,
 };
+use auth_common::token::auth_error::AuthError;
 
 /// A result whose error renders as our JSON error shape.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -96,7 +97,7 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Self::NotFound("no such resource"),
-            e if auth_common::db::is_unique_violation(&e) => Self::Conflict("that resource exists already"),
+            e if auth_common::service::db::is_unique_violation(&e) => Self::Conflict("that resource exists already"),
             e => Self::Internal(anyhow::Error::new(e).context("database query failed")),
         }
     }

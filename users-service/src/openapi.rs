@@ -2,7 +2,7 @@
 //! served at `/openapi.json`, and the interactive page at `/docs`, served from the binary
 //! with no request to any other host.
 
-use auth_common::error::ErrorBody;
+use auth_common::service::errors::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -28,9 +28,9 @@ use crate::routes::{health, login, oauth, users, well_known};
         well_known::authorization_server,
         well_known::openid_configuration,
         well_known::public_key,
-        auth_common::observability::health::live,
+        auth_common::service::health::live,
         health::ready,
-        auth_common::observability::metrics::serve,
+        auth_common::service::observability::metrics::serve,
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -49,7 +49,7 @@ struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        auth_common::http::add_bearer_scheme(
+        auth_common::service::openapi::add_bearer_scheme(
             openapi,
             "RS256 access token (typ at+jwt) from /auth/login or /oauth/token",
         );

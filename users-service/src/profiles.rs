@@ -32,7 +32,7 @@ use crate::db::models::UserRow;
 pub struct PublicUser {
     pub id: i64,
     pub username: String,
-    #[serde(serialize_with = "auth_common::timestamp::serialize")]
+    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 

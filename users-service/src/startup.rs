@@ -8,10 +8,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use auth_common::http::{cors, form_config, json_config, json_errors, path_config, query_config, security_headers};
-use auth_common::observability::metrics::Metrics;
-use auth_common::observability::middleware::observe;
-use auth_common::verifier::{Verifier, VerifierSettings};
+use auth_common::service::cors::cors;
+use auth_common::service::http::extractor_configs::{form_config, json_config, path_config, query_config};
+use auth_common::service::http::json_errors::json_errors;
+use auth_common::service::http::security_headers::security_headers;
+use auth_common::service::observability::metrics::Metrics;
+use auth_common::service::observability::middleware::observe;
+use auth_common::token::verifier::{Verifier, VerifierSettings};
 
 use crate::config::Config;
 use crate::keys::KeyRing;
@@ -44,7 +47,7 @@ impl Application {
     /// Builds the app on a listener bound already (tests bind port 0 first, so they know
     /// the address the issuer URL must name).
     pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        auth_common::install_crypto_provider();
+        auth_common::token::install_crypto_provider();
         let port = listener.local_addr()?.port();
         let (url, max) = (config.database_url.clone(), config.database_max_connections);
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
@@ -86,7 +89,8 @@ impl Application {
         log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();
         // Password hashes run on the blocking pool too, up to one per core at a time.
-        let (workers, blocking_threads) = auth_common::db::server_threads(&state.pool, state.passwords.concurrency());
+        let (workers, blocking_threads) =
+            auth_common::service::db::server_threads(&state.pool, state.passwords.concurrency());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use auth_common::db::DbPool;
+use auth_common::service::db::DbPool;
 
 use crate::keys::KeyRing;
 use crate::passwords::PasswordHasher;

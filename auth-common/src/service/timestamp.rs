@@ -7,7 +7,7 @@
 //! which writes the whole string at once: chrono's `Display` goes field by field through
 //! `core::fmt`, and a page of posts has 40 timestamps (see `docs/benchmarks.md`).
 //!
-//! Use with `#[serde(serialize_with = "auth_common::timestamp::serialize")]` on a
+//! Use with `#[serde(serialize_with = "auth_common::service::timestamp::serialize")]` on a
 //! `DateTime<Utc>` field; the OpenAPI schema stays `string`, `date-time`.
 
 use std::time::SystemTime;

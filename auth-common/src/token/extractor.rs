@@ -11,10 +11,11 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::claims::AccessClaims;
-use crate::error::{AuthError, RejectReason};
-use crate::scope::ScopeSet;
-use crate::verifier::{MAX_TOKEN_BYTES, Verifier};
+use crate::token::auth_error::AuthError;
+use crate::token::claims::AccessClaims;
+use crate::token::reject_reason::RejectReason;
+use crate::token::scope::ScopeSet;
+use crate::token::verifier::{MAX_TOKEN_BYTES, Verifier};
 
 /// A bearer token as it arrived. Its `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]

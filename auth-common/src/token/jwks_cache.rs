@@ -23,7 +23,7 @@ use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::Mutex;
 
-use crate::keys::{KeyMap, KeySource, keys_from_jwks};
+use crate::token::key_source::{KeyMap, KeySource, keys_from_jwks};
 
 /// Cache lifetime when the response names no `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);

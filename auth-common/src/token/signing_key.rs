@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
-use crate::claims::ACCESS_TOKEN_TYPE;
+use crate::token::claims::ACCESS_TOKEN_TYPE;
 
 /// Why a key could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ impl SigningKey {
 
     /// Reads a PKCS#8 PEM (`BEGIN PRIVATE KEY`).
     pub fn from_pkcs8_pem(private_pem: &str) -> Result<Self, KeyError> {
-        crate::install_crypto_provider();
+        crate::token::install_crypto_provider();
         let parsed = pem::parse(private_pem).map_err(|e| KeyError::Invalid(e.to_string()))?;
         if parsed.tag() != "PRIVATE KEY" {
             return Err(KeyError::Invalid(format!("PEM label is {:?}", parsed.tag())));

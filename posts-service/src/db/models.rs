@@ -13,9 +13,9 @@ pub struct PostRow {
     pub user_id: i64,
     pub title: String,
     pub content: String,
-    #[diesel(deserialize_as = auth_common::db::Timestamp)]
+    #[diesel(deserialize_as = auth_common::service::db::Timestamp)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = auth_common::db::Timestamp)]
+    #[diesel(deserialize_as = auth_common::service::db::Timestamp)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -20,14 +20,14 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/posts/{id}", Method::PUT, web::put().to(posts::update_post)),
         ("/posts/{id}", Method::DELETE, web::delete().to(posts::delete_post)),
         ("/public/posts", Method::GET, web::get().to(public::list_public_posts)),
-        ("/health/live", Method::GET, web::get().to(auth_common::observability::health::live)),
+        ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
-        ("/metrics", Method::GET, web::get().to(auth_common::observability::metrics::serve)),
+        ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    auth_common::http::register_routes(cfg, table());
-    auth_common::http::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
+    auth_common::service::http::routes::register_routes(cfg, table());
+    auth_common::service::openapi::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
 }

@@ -3,9 +3,9 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use auth_common::db::blocking;
-use auth_common::error::ErrorBody;
-use auth_common::extractor::Caller;
+use auth_common::service::db::blocking;
+use auth_common::service::errors::ErrorBody;
+use auth_common::token::extractor::Caller;
 use chrono::Utc;
 use serde::Deserialize;
 

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::ApiResult;
-use auth_common::error::ErrorBody;
+use auth_common::service::errors::ErrorBody;
 
 use crate::feed::{self, LookupAs, PageQuery, PostPage};
 use crate::state::AppState;

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use auth_common::env::{AppEnv, Env};
-use auth_common::error::ErrorBody;
-use auth_common::scope::ScopeSet;
+use auth_common::service::env::{AppEnv, Env};
+use auth_common::service::errors::ErrorBody;
 use auth_common::testing::TestDatabase;
+use auth_common::token::scope::ScopeSet;
 use posts_service::config::{Config, Secret};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -197,13 +197,13 @@ impl TestSystem {
     }
 
     /// users-service's first signing key, from its key folder.
-    pub fn signing_key(&self) -> auth_common::signing::SigningKey {
+    pub fn signing_key(&self) -> auth_common::token::signing_key::SigningKey {
         let pem = std::fs::read_dir(self.keys_dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|e| e == "pem"))
             .unwrap();
-        auth_common::signing::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(pem).unwrap()).unwrap()
+        auth_common::token::signing_key::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(pem).unwrap()).unwrap()
     }
 
     /// Logs `username` in again; returns the access and refresh tokens.

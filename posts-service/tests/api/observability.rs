@@ -1,7 +1,7 @@
 //! Request ids across the service boundary, and the metrics an operator reads.
 
-use auth_common::claims::AccessClaims;
 use auth_common::testing::{now, user_claims};
+use auth_common::token::claims::AccessClaims;
 use reqwest::StatusCode;
 
 use crate::helpers::{TestSystem, spawn_system};

@@ -40,8 +40,8 @@ async fn only_the_author_may_update_or_delete_and_others_change_nothing() {
     assert_eq!(system.get(&format!("/posts/{id}"), &alice.token).await.status(), StatusCode::NOT_FOUND);
 }
 
-fn error_of_body(error: &str, description: &str) -> auth_common::error::ErrorBody {
-    auth_common::error::ErrorBody { error: error.to_owned(), error_description: description.to_owned() }
+fn error_of_body(error: &str, description: &str) -> auth_common::service::errors::ErrorBody {
+    auth_common::service::errors::ErrorBody { error: error.to_owned(), error_description: description.to_owned() }
 }
 
 #[tokio::test]

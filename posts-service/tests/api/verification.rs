@@ -1,7 +1,7 @@
 //! posts-service verifies every token itself, and refuses before it calls anyone.
 
-use auth_common::claims::AccessClaims;
 use auth_common::testing::{now, stranger_key, user_claims};
+use auth_common::token::claims::AccessClaims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

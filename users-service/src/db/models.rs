@@ -15,7 +15,7 @@ pub struct UserRow {
     pub username: String,
     pub email: String,
     pub password_hash: String,
-    #[diesel(deserialize_as = auth_common::db::Timestamp)]
+    #[diesel(deserialize_as = auth_common::service::db::Timestamp)]
     pub created_at: NaiveDateTime,
 }
 

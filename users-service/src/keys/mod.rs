@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, bail};
-use auth_common::env::AppEnv;
-use auth_common::keys::{KeyMap, KeySource};
-use auth_common::signing::SigningKey;
+use auth_common::service::env::AppEnv;
+use auth_common::token::key_source::{KeyMap, KeySource};
+use auth_common::token::signing_key::SigningKey;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use jsonwebtoken::DecodingKey;
@@ -50,7 +50,7 @@ impl KeySet {
             .map(|k| k.key.clone())
             .context("no key can sign: every key is pending or retired")?;
         let jwks = JwkSet { keys: live.iter().map(|k| k.key.jwk().clone()).collect() };
-        let decoding = auth_common::keys::keys_from_jwks(&jwks);
+        let decoding = auth_common::token::key_source::keys_from_jwks(&jwks);
         Ok(Self { signer, jwks, decoding })
     }
 }

@@ -8,7 +8,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use auth_common::signing::SigningKey;
+use auth_common::token::signing_key::SigningKey;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

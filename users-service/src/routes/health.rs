@@ -1,8 +1,8 @@
-//! Readiness (liveness is shared: `auth_common::observability::health`).
+//! Readiness (liveness is shared: `auth_common::service::health`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use auth_common::error::{ErrorBody, error_response_builder};
+use auth_common::service::errors::{ErrorBody, error_response_builder};
 use serde_json::json;
 
 use crate::state::AppState;
@@ -11,12 +11,12 @@ use crate::state::AppState;
 #[utoipa::path(
     get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready", body = auth_common::observability::health::Health),
+        (status = 200, description = "Ready", body = auth_common::service::health::Health),
         (status = 503, description = "Not ready: error, error_description and the checks", body = ErrorBody),
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match auth_common::db::ping(&state.pool).await {
+    match auth_common::service::db::ping(&state.pool).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "checks": {"database": "ok"}})),
         Err(reason) => {
             log::warn!("not ready: database: {reason}");

@@ -2,9 +2,9 @@
 //! forbids and discovery does not advertise; it answers with the same token response.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::db::blocking;
-use auth_common::error::ErrorBody;
-use auth_common::scope::{ScopeSet, USER_SCOPES};
+use auth_common::service::db::blocking;
+use auth_common::service::errors::ErrorBody;
+use auth_common::token::scope::{ScopeSet, USER_SCOPES};
 use chrono::Utc;
 use serde::Deserialize;
 

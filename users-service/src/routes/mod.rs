@@ -27,14 +27,14 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),
         ("/.well-known/openid-configuration", Method::GET, web::get().to(well_known::openid_configuration)),
         ("/public-key", Method::GET, web::get().to(well_known::public_key)),
-        ("/health/live", Method::GET, web::get().to(auth_common::observability::health::live)),
+        ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
-        ("/metrics", Method::GET, web::get().to(auth_common::observability::metrics::serve)),
+        ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    auth_common::http::register_routes(cfg, table());
-    auth_common::http::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
+    auth_common::service::http::routes::register_routes(cfg, table());
+    auth_common::service::openapi::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
 }

@@ -4,9 +4,9 @@
 use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::db::blocking;
-use auth_common::error::ErrorBody;
-use auth_common::scope::ScopeSet;
+use auth_common::service::db::blocking;
+use auth_common::service::errors::ErrorBody;
+use auth_common::token::scope::ScopeSet;
 use chrono::Utc;
 
 use crate::error::{ApiError, ApiResult, OAuthError};

@@ -2,9 +2,9 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::db::blocking;
-use auth_common::error::ErrorBody;
-use auth_common::extractor::Caller;
+use auth_common::service::db::blocking;
+use auth_common::service::errors::ErrorBody;
+use auth_common::token::extractor::Caller;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,7 @@ pub struct PrivateUser {
     id: i64,
     username: String,
     email: String,
-    #[serde(serialize_with = "auth_common::timestamp::serialize")]
+    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
     created_at: DateTime<Utc>,
 }
 

@@ -3,7 +3,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use auth_common::scope::USER_SCOPES;
+use auth_common::token::scope::USER_SCOPES;
 use serde_json::json;
 
 use crate::state::AppState;

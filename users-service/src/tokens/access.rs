@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use auth_common::claims::AccessClaims;
-use auth_common::observability::metrics::Metrics;
-use auth_common::scope::ScopeSet;
+use auth_common::service::observability::metrics::Metrics;
+use auth_common::token::claims::AccessClaims;
+use auth_common::token::scope::ScopeSet;
 
 use super::TokenResponse;
 use crate::keys::KeyRing;

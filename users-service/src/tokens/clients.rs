@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use auth_common::scope::ScopeSet;
+use auth_common::token::scope::ScopeSet;
 use aws_lc_rs::digest::{SHA256, digest};
 
 use crate::error::OAuthError;

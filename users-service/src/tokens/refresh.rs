@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use auth_common::scope::ScopeSet;
+use auth_common::token::scope::ScopeSet;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -63,11 +63,11 @@ async fn forged_and_invalid_tokens_are_refused_with_invalid_token() {
     let users = spawn_users().await;
     let real = users.signing_key();
     let valid = user_claims(&users.address);
-    let sign = |claims: &auth_common::claims::AccessClaims| real.sign(claims).unwrap();
-    let expired = auth_common::claims::AccessClaims { exp: now() - 120, ..valid.clone() };
-    let early = auth_common::claims::AccessClaims { nbf: now() + 300, ..valid.clone() };
-    let wrong_issuer = auth_common::claims::AccessClaims { iss: "http://evil.example".into(), ..valid.clone() };
-    let posts_only = auth_common::claims::AccessClaims { aud: vec!["posts-service".into()], ..valid.clone() };
+    let sign = |claims: &auth_common::token::claims::AccessClaims| real.sign(claims).unwrap();
+    let expired = auth_common::token::claims::AccessClaims { exp: now() - 120, ..valid.clone() };
+    let early = auth_common::token::claims::AccessClaims { nbf: now() + 300, ..valid.clone() };
+    let wrong_issuer = auth_common::token::claims::AccessClaims { iss: "http://evil.example".into(), ..valid.clone() };
+    let posts_only = auth_common::token::claims::AccessClaims { aud: vec!["posts-service".into()], ..valid.clone() };
     let mut jwt_typ = real.access_token_header();
     jwt_typ.typ = Some("JWT".into());
     let mut stranger_header = stranger_key().access_token_header();

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 
-use auth_common::env::Env;
-use auth_common::error::ErrorBody;
-use auth_common::signing::SigningKey;
+use auth_common::service::env::Env;
+use auth_common::service::errors::ErrorBody;
 use auth_common::testing::TestDatabase;
+use auth_common::token::signing_key::SigningKey;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Response, StatusCode};
@@ -69,7 +69,7 @@ fn client((id, secret): (&str, &str), scopes: &str) -> OAuthClient {
     OAuthClient {
         id: id.to_owned(),
         secret: ClientSecret::new(secret),
-        scopes: auth_common::scope::ScopeSet::parse(scopes).unwrap(),
+        scopes: auth_common::token::scope::ScopeSet::parse(scopes).unwrap(),
     }
 }
 

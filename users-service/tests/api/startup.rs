@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use auth_common::env::AppEnv;
+use auth_common::service::env::AppEnv;
 use users_service::startup::Application;
 
 use crate::helpers::spawn_users;

@@ -4,22 +4,19 @@
 //! Nothing outside a service's `db/` module knows which backend it talks to: queries are
 //! written once against [`DbConnection`], diesel's `MultiConnection` over the two.
 //!
-//! **The `web::block` boundary.** diesel is synchronous: a query blocks its thread until
-//! the database answers, and so does waiting for a pooled connection. Run on one of
-//! actix's few async workers, that would stall every other request the worker serves.
-//! [`blocking`] therefore takes the connection *and* runs the queries on the blocking
-//! thread pool; handlers never touch a connection themselves.
+//! - [`DbConnection`], [`Backend`]: the connection to either backend, and which one a URL selects.
+//! - `pool`: the connection pool, its migrations, and the thread sizing it implies.
+//! - `blocking`: running queries off the async workers, and the readiness ping.
+//! - [`Timestamp`]: `TIMESTAMP` columns read without re-parsing a format per value.
 
-use std::ops::{Deref, DerefMut};
-use std::time::{Duration, Instant};
+use diesel::{PgConnection, SqliteConnection};
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
-
+mod blocking;
+mod pool;
 mod timestamp;
 
+pub use blocking::{DbError, blocking, ping};
+pub use pool::{ConnectionManager, DbPool, TrackedConnection, connect, server_threads};
 pub use timestamp::Timestamp;
 
 /// A connection to either backend.
@@ -30,9 +27,6 @@ pub enum DbConnection {
     /// SQLite, the zero-set-up default.
     Sqlite(SqliteConnection),
 }
-
-/// A pool of [`DbConnection`]s.
-pub type DbPool = Pool<ConnectionManager>;
 
 /// The backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,194 +44,7 @@ impl Backend {
     }
 }
 
-/// Why the database could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// No connection could be had in time: the database is down or overloaded.
-    #[error("no database connection available: {0}")]
-    Unavailable(#[from] r2d2::Error),
-    /// The blocking task was cancelled (the server is shutting down).
-    #[error("the database task was cancelled")]
-    Cancelled,
-}
-
-/// A pooled connection, and when it last finished a piece of work.
-pub struct TrackedConnection {
-    conn: DbConnection,
-    last_used: Instant,
-}
-
-impl Deref for TrackedConnection {
-    type Target = DbConnection;
-    fn deref(&self) -> &DbConnection {
-        &self.conn
-    }
-}
-
-impl DerefMut for TrackedConnection {
-    fn deref_mut(&mut self) -> &mut DbConnection {
-        &mut self.conn
-    }
-}
-
-/// A connection used this recently is taken as alive without a ping: HikariCP's
-/// `aliveBypassWindowMs`, and its default.
-const ALIVE_BYPASS: Duration = Duration::from_millis(500);
-
-/// Opens connections for the pool, choosing the backend from the URL rather than by trial
-/// (diesel's own manager would try PostgreSQL first, then SQLite, for every URL).
-#[derive(Debug, Clone)]
-pub struct ConnectionManager {
-    url: String,
-    backend: Backend,
-}
-
-impl ManageConnection for ConnectionManager {
-    type Connection = TrackedConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<TrackedConnection, Self::Error> {
-        let conn = match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url)
-                .map(DbConnection::Postgresql)
-                .map_err(diesel::r2d2::Error::ConnectionError)?,
-            Backend::Sqlite => {
-                let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
-                let mut conn = SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the writer; the busy timeout makes a second
-                // writer wait for the lock instead of failing at once.
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(diesel::r2d2::Error::QueryError)?;
-                DbConnection::Sqlite(conn)
-            }
-        };
-        Ok(TrackedConnection { conn, last_used: Instant::now() })
-    }
-
-    /// A PostgreSQL connection can die with the server or the network, so one that has
-    /// been idle is pinged before it is handed out. One in use a moment ago is not: under
-    /// load that ping would be a second round trip to the database for every request
-    /// (it cost the posts page 15 % on PostgreSQL). A connection that breaks anyway fails
-    /// one request and is then dropped (`has_broken`).
-    fn is_valid(&self, conn: &mut TrackedConnection) -> Result<(), Self::Error> {
-        if conn.last_used.elapsed() < ALIVE_BYPASS {
-            return Ok(());
-        }
-        conn.conn.ping().map_err(diesel::r2d2::Error::QueryError)?;
-        conn.last_used = Instant::now();
-        Ok(())
-    }
-
-    fn has_broken(&self, conn: &mut TrackedConnection) -> bool {
-        conn.conn.is_broken()
-    }
-}
-
-/// A pool for `url`, with its migrations (one set per backend) applied.
-///
-/// PostgreSQL gets `max_size` connections; SQLite allows one writer at a time, so a few
-/// connections are all it can use.
-pub fn connect(
-    url: &str,
-    max_size: u32,
-    sqlite: EmbeddedMigrations,
-    postgres: EmbeddedMigrations,
-) -> anyhow::Result<DbPool> {
-    let backend = Backend::of(url);
-    let size = match backend {
-        Backend::Postgres => max_size,
-        Backend::Sqlite => max_size.min(4),
-    };
-    let pool = Pool::builder()
-        .max_size(size)
-        .min_idle(Some(1))
-        // A SQLite file cannot go away under a connection; a PostgreSQL server can (see
-        // `is_valid`).
-        .test_on_check_out(backend == Backend::Postgres)
-        .connection_timeout(Duration::from_secs(5))
-        .build(ConnectionManager { url: url.to_owned(), backend })
-        .map_err(|e| anyhow::anyhow!("connecting to the database ({backend:?}): {e}"))?;
-    let mut conn = pool.get()?;
-    let applied = match &mut **conn {
-        DbConnection::Postgresql(c) => c.run_pending_migrations(postgres).map(|v| v.len()),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(sqlite).map(|v| v.len()),
-    }
-    .map_err(|e| anyhow::anyhow!("running database migrations: {e}"))?;
-    if applied > 0 {
-        log::info!("applied {applied} database migration(s)");
-    }
-    Ok(pool)
-}
-
-/// Runs `f` with a pooled connection on the blocking thread pool (see the module docs).
-pub async fn blocking<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
-    T: Send + 'static,
-    E: From<DbError> + Send + 'static,
-{
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        let result = f(&mut conn);
-        conn.last_used = Instant::now();
-        result
-    })
-    .await
-    .map_err(|_| E::from(DbError::Cancelled))?
-}
-
-/// How an actix server is to run beside `pool`: `(workers, blocking threads per worker)`.
-///
-/// One worker per core, as actix does by default. Each worker has its own blocking pool
-/// (512 threads by default), and [`blocking`] runs every query there. But a query needs a
-/// pooled connection: more threads than connections only queue on the pool's lock, and
-/// each surplus thread is another one to wake and switch to, which is what the posts
-/// page's profile showed (`docs/benchmarks.md`). So each worker gets its share of the
-/// connections, plus `extra` threads for blocking work that needs none (password hashing).
-pub fn server_threads(pool: &DbPool, extra: usize) -> (usize, usize) {
-    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    (workers, (pool.max_size() as usize).div_ceil(workers) + extra)
-}
-
-/// Whether the database answers a trivial query: for readiness checks.
-pub async fn ping(pool: &DbPool) -> Result<(), String> {
-    blocking(pool, |conn| diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(PingError::Query))
-        .await
-        .map_err(|e: PingError| e.to_string())
-}
-
-#[derive(Debug, thiserror::Error)]
-enum PingError {
-    #[error("the database did not answer: {0}")]
-    Query(diesel::result::Error),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
 /// Whether `err` is a unique-constraint violation, on either backend.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_connection_idle_past_the_bypass_window_is_pinged() {
-        let manager = ConnectionManager { url: ":memory:".to_owned(), backend: Backend::Sqlite };
-        let mut conn = manager.connect().unwrap();
-        let recent = conn.last_used;
-        manager.is_valid(&mut conn).unwrap();
-        assert_eq!(conn.last_used, recent, "used a moment ago: handed out without a ping");
-
-        let idle = Instant::now() - ALIVE_BYPASS * 2;
-        conn.last_used = idle;
-        manager.is_valid(&mut conn).unwrap();
-        assert!(conn.last_used > idle, "idle: pinged, and the ping counts as a use");
-    }
 }

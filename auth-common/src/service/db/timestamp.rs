@@ -7,7 +7,7 @@
 //! with the format compiled once, and falls back to diesel for anything else. PostgreSQL
 //! sends binary timestamps and is left to diesel.
 //!
-//! Use it on a row field: `#[diesel(deserialize_as = auth_common::db::Timestamp)]`.
+//! Use it on a row field: `#[diesel(deserialize_as = auth_common::service::db::Timestamp)]`.
 
 use std::sync::LazyLock;
 

@@ -105,7 +105,7 @@ pub async fn serve(metrics: actix_web::web::Data<Metrics>) -> actix_web::HttpRes
         Ok(text) => actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
         Err(e) => {
             log::error!("rendering metrics: {e}");
-            crate::error::error_response(
+            crate::service::errors::error_response(
                 actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
                 "an internal error occurred",

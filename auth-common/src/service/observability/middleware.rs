@@ -13,7 +13,7 @@ use actix_web::{Error, HttpMessage, web};
 
 use super::metrics::Metrics;
 use super::request_id::{HEADER, RequestId};
-use crate::extractor::{CallerSubject, TokenRejected};
+use crate::token::extractor::{CallerSubject, TokenRejected};
 
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";

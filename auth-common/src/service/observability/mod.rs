@@ -4,10 +4,8 @@
 //! - [`request_id`]: the id of the request being served, readable anywhere in its task.
 //! - [`metrics`]: the metric families both services expose at `/metrics`.
 //! - [`middleware`]: the actix middleware that ties them together.
-//! - [`health`]: liveness, shared by both services.
 //! - [`logging`]: the env_logger set-up whose lines carry the request id.
 
-pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod middleware;

@@ -5,18 +5,18 @@
 //! by default it requires no claim but `exp`, skips `nbf`, and never looks at `typ` or
 //! `crit`. [`Verifier`] sets all of that up once and adds the checks the crate leaves out.
 
-mod cache;
+mod verified_cache;
 
 use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Header, Validation};
 
-use crate::claims::{ACCESS_TOKEN_TYPE, AccessClaims};
-use crate::error::RejectReason;
-use crate::keys::KeySource;
-use crate::scope::ScopeSet;
-use cache::VerifiedCache;
+use crate::token::claims::{ACCESS_TOKEN_TYPE, AccessClaims};
+use crate::token::key_source::KeySource;
+use crate::token::reject_reason::RejectReason;
+use crate::token::scope::ScopeSet;
+use verified_cache::VerifiedCache;
 
 /// Tokens longer than this are refused before any parsing: ours are under 1 KiB.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -61,7 +61,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier for `settings` that trusts the keys of `keys`.
     pub fn new(settings: VerifierSettings, keys: Arc<dyn KeySource>) -> Self {
-        crate::install_crypto_provider();
+        crate::token::install_crypto_provider();
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);

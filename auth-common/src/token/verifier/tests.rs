@@ -14,7 +14,7 @@ use crate::testing::{now, stranger_key, test_key, user_claims};
 const ISSUER: &str = "http://issuer.test";
 
 fn verifier() -> Verifier {
-    let keys = crate::keys::StaticKeys::from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
+    let keys = crate::token::key_source::StaticKeys::from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
     Verifier::new(
         VerifierSettings {
             issuer: ISSUER.to_owned(),
@@ -237,7 +237,7 @@ fn the_leeway_is_honoured_on_expiry() {
 /// Keys that a test can take away or replace.
 #[derive(Default)]
 struct MutableKeys {
-    keys: std::sync::RwLock<crate::keys::KeyMap>,
+    keys: std::sync::RwLock<crate::token::key_source::KeyMap>,
     generation: std::sync::atomic::AtomicU64,
 }
 
@@ -264,7 +264,8 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[test]
 fn a_cached_token_is_refused_once_it_expires() {
     let keys = Arc::new(MutableKeys::default());
-    *keys.keys.write().unwrap() = crate::keys::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
+    *keys.keys.write().unwrap() =
+        crate::token::key_source::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
     let verifier = cached_verifier(keys, 0);
     let token = sign(&with(claims(), "exp", json!(now() + 1)));
     assert!(block_on(verifier.verify(&token)).is_ok());
@@ -275,7 +276,7 @@ fn a_cached_token_is_refused_once_it_expires() {
 #[test]
 fn a_cached_token_is_refused_once_its_key_is_no_longer_trusted() {
     let keys = Arc::new(MutableKeys::default());
-    let all = crate::keys::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
+    let all = crate::token::key_source::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
     *keys.keys.write().unwrap() = all.clone();
     let verifier = cached_verifier(keys.clone(), 30);
     let token = sign(&claims());

@@ -114,11 +114,11 @@ impl VerifiedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::ScopeSet;
     use crate::testing::{now, user_claims};
+    use crate::token::scope::ScopeSet;
 
     fn verified(exp: i64) -> VerifiedToken {
-        let claims = crate::claims::AccessClaims { exp, ..user_claims("http://issuer.test") };
+        let claims = crate::token::claims::AccessClaims { exp, ..user_claims("http://issuer.test") };
         VerifiedToken { scopes: ScopeSet::parse(&claims.scope).unwrap(), claims }
     }
 

@@ -2,8 +2,8 @@
 //! services. posts-service verifies against its JWKS cache, users-service against its own
 //! key ring: both must refuse the same way.
 
-use auth_common::signing::SigningKey;
 use auth_common::testing::{now, sign_raw, stranger_key, user_claims};
+use auth_common::token::signing_key::SigningKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -1,0 +1,27 @@
+//! The service side: the plumbing an actix-web service built on these tokens needs,
+//! written once for both services.
+//!
+//! - [`http`]: extractor configurations and middleware that keep every error in the JSON
+//!   shape, security headers, route-table registration.
+//! - [`errors`]: the JSON error shape both services answer with.
+//! - [`cors`]: cross-origin access for configured browser origins.
+//! - [`openapi`]: serving the OpenAPI document and the `/docs` page.
+//! - [`observability`]: request ids, access logs, Prometheus metrics, log set-up.
+//! - [`health`]: the liveness endpoint and the health answer's schema.
+//! - `healthcheck` (feature `healthcheck`): the probe behind `<service> healthcheck`.
+//! - [`env`]: reading typed settings from the environment with errors that name the key.
+//! - `db` (feature `db`): the database layer both services share.
+//! - [`timestamp`]: how timestamps are written in JSON.
+
+pub mod cors;
+#[cfg(feature = "db")]
+pub mod db;
+pub mod env;
+pub mod errors;
+pub mod health;
+#[cfg(feature = "healthcheck")]
+pub mod healthcheck;
+pub mod http;
+pub mod observability;
+pub mod openapi;
+pub mod timestamp;
