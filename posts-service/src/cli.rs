@@ -1,37 +1,23 @@
-//! The command line: serve (the default) or probe readiness.
+//! The command line: serve (the default) or probe readiness, the commands every service
+//! has (`auth_common::service::cli`).
 
-use clap::{Parser, Subcommand};
+use auth_common::service::cli::ServiceCommand;
+use clap::Parser;
 
 use crate::config::Config;
-use crate::startup::Application;
 
 /// posts-service: posts, verified locally against users-service's public keys.
 #[derive(Debug, Parser)]
 #[command(name = "posts-service", version)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve HTTP (the default).
-    Serve,
-    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
-    Healthcheck,
+    command: Option<ServiceCommand>,
 }
 
 impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
-        match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => Application::build(config).await?.run_until_stopped().await?,
-            Command::Healthcheck => {
-                if !auth_common::service::healthcheck::ready(config.bind_addr).await {
-                    anyhow::bail!("not ready");
-                }
-            }
-        }
-        Ok(())
+        let bind_addr = config.bind_addr;
+        self.command.unwrap_or_default().run(bind_addr, || crate::startup::build(config)).await
     }
 }

@@ -2,8 +2,9 @@
 //! keys users-service publishes (a cached JWKS), and fills posts with their authors from
 //! users-service in one batched call per page, passing the caller's token on.
 //!
-//! `main.rs` reads the [`config::Config`] and runs [`startup::Application`]; the tests
-//! start the very same application on a random port, beside a real users-service.
+//! `main.rs` parses the command line and hands the [`config::Config`] to [`cli::Cli::run`],
+//! which serves what [`startup::build`] makes; the tests start the very same application
+//! with [`startup::build_with_listener`] on a random port, beside a real users-service.
 
 pub mod cli;
 pub mod config;

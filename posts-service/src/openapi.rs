@@ -3,9 +3,10 @@
 //! with no request to any other host.
 
 use auth_common::service::errors::ErrorBody;
-use utoipa::{Modify, OpenApi};
+use auth_common::service::openapi::SecuritySchemes;
+use utoipa::OpenApi;
 
-use crate::routes::{health, posts, public};
+use crate::routes::{posts, public};
 
 /// The document.
 #[derive(OpenApi)]
@@ -24,11 +25,11 @@ use crate::routes::{health, posts, public};
         posts::delete_post,
         public::list_public_posts,
         auth_common::service::health::live,
-        health::ready,
+        auth_common::service::health::ready,
         auth_common::service::observability::metrics::serve,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SECURITY_SCHEMES),
     tags(
         (name = "posts", description = "Posts, for bearers of a posts:* scope"),
         (name = "public", description = "The anonymous feed"),
@@ -39,16 +40,10 @@ pub struct ApiDoc;
 
 /// `bearer`: an RS256 access token from users-service; the scopes a route lists are the
 /// `scope` values it needs.
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        auth_common::service::openapi::add_bearer_scheme(
-            openapi,
-            "RS256 access token (typ at+jwt) issued by users-service",
-        );
-    }
-}
+static SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes {
+    bearer_description: "RS256 access token (typ at+jwt) issued by users-service",
+    client_basic: false,
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use auth_common::service::db::DbPool;
 use auth_common::service::observability::metrics::Metrics;
-use auth_common::token::jwks_cache::JwksCache;
 
 use crate::service_token::ServiceTokens;
 use crate::users_client::UsersClient;
@@ -18,8 +17,6 @@ pub struct AppState {
     pub users: UsersClient,
     /// posts-service's own token, for the public feed.
     pub service_tokens: ServiceTokens,
-    /// The cached JWKS (for readiness).
-    pub jwks: Arc<JwksCache>,
     /// The whole budget of a page's author lookup, retries included.
     pub users_timeout: Duration,
     /// The metrics.

@@ -1,11 +1,11 @@
 //! The command line: serve (the default), or manage the signing keys with the service's
 //! own environment.
 
+use auth_common::service::cli::ServiceCommand;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::keys::commands::{self, KeyInfo, RotationTimes};
-use crate::startup::Application;
 
 /// users-service: users, logins and RS256 tokens.
 #[derive(Debug, Parser)]
@@ -17,10 +17,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve HTTP (the default).
-    Serve,
-    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
-    Healthcheck,
+    /// `serve` (the default) and `healthcheck`, as every service has them.
+    #[command(flatten)]
+    Service(ServiceCommand),
     /// Manage the signing keys in JWT_KEYS_DIR.
     Keys {
         #[command(subcommand)]
@@ -53,13 +52,8 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         let dir = config.keys_dir.clone();
-        match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => Application::build(config).await?.run_until_stopped().await?,
-            Command::Healthcheck => {
-                if !auth_common::service::healthcheck::ready(config.bind_addr).await {
-                    anyhow::bail!("not ready");
-                }
-            }
+        match self.command.unwrap_or(Command::Service(ServiceCommand::Serve)) {
+            Command::Service(command) => command.run(config.bind_addr, || crate::startup::build(config)).await?,
             Command::Keys { action: KeysAction::Init } => match commands::init(&dir)? {
                 Some(key) => println!("key {} created; it signs now", key.kid),
                 None => println!("{} holds a key already; nothing to do", dir.display()),

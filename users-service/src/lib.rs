@@ -1,8 +1,9 @@
 //! users-service: registers and logs in users, issues RS256 access tokens and rotating
 //! refresh tokens, runs the OAuth token endpoint and publishes its public keys.
 //!
-//! `main.rs` reads the [`config::Config`] and runs [`startup::Application`]; the tests
-//! start the very same application on a random port.
+//! `main.rs` parses the command line and hands the [`config::Config`] to [`cli::Cli::run`],
+//! which serves what [`startup::build`] makes; the tests start the very same application
+//! with [`startup::build_with_listener`] on a random port.
 
 pub mod cli;
 pub mod config;

@@ -3,10 +3,10 @@
 //! with no request to any other host.
 
 use auth_common::service::errors::ErrorBody;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use auth_common::service::openapi::SecuritySchemes;
+use utoipa::OpenApi;
 
-use crate::routes::{health, login, oauth, users, well_known};
+use crate::routes::{login, oauth, users, well_known};
 
 /// The document.
 #[derive(OpenApi)]
@@ -29,11 +29,11 @@ use crate::routes::{health, login, oauth, users, well_known};
         well_known::openid_configuration,
         well_known::public_key,
         auth_common::service::health::live,
-        health::ready,
+        auth_common::service::health::ready,
         auth_common::service::observability::metrics::serve,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SECURITY_SCHEMES),
     tags(
         (name = "users", description = "Registration and user lookups"),
         (name = "tokens", description = "Login, the OAuth 2.0 token and revocation endpoints"),
@@ -45,18 +45,10 @@ pub struct ApiDoc;
 
 /// `bearer`: an RS256 access token in `Authorization: Bearer`; the scopes a route lists are
 /// the `scope` values it needs. `client_basic`: a service account's id and secret.
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        auth_common::service::openapi::add_bearer_scheme(
-            openapi,
-            "RS256 access token (typ at+jwt) from /auth/login or /oauth/token",
-        );
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("client_basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
-    }
-}
+static SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes {
+    bearer_description: "RS256 access token (typ at+jwt) from /auth/login or /oauth/token",
+    client_basic: true,
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,21 +7,23 @@
 //! - [`cors`]: cross-origin access for configured browser origins.
 //! - [`openapi`]: serving the OpenAPI document and the `/docs` page.
 //! - [`observability`]: request ids, access logs, Prometheus metrics, log set-up.
-//! - [`health`]: the liveness endpoint and the health answer's schema.
-//! - `healthcheck` (feature `healthcheck`): the probe behind `<service> healthcheck`.
+//! - [`server`]: the listener, middleware chain, thread sizing and run loop of both services.
+//! - [`health`]: `/health/live`, and `/health/ready` over each service's own checks.
+//! - `cli` (feature `cli`): `serve`, `healthcheck` and the `main` both binaries share.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
 //! - `db` (feature `db`): the database layer both services share.
 //! - [`timestamp`]: how timestamps are written in JSON.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod cors;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod env;
 pub mod errors;
 pub mod health;
-#[cfg(feature = "healthcheck")]
-pub mod healthcheck;
 pub mod http;
 pub mod observability;
 pub mod openapi;
+pub mod server;
 pub mod timestamp;

@@ -3,6 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::web;
+use utoipa::Modify;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 /// Registers `/openapi.json` (the document) and the interactive page at `/docs/`, with a
 /// redirect from `/docs`. The page is Swagger UI vendored into the binary; its validator
@@ -17,12 +19,27 @@ pub fn register_docs(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::Ope
         })));
 }
 
-/// Adds the `bearer` security scheme (an RS256 JWT in `Authorization: Bearer`) to a
-/// document; routes name it with the scopes they need.
-pub fn add_bearer_scheme(openapi: &mut utoipa::openapi::OpenApi, description: &str) {
-    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-    let mut bearer = Http::new(HttpAuthScheme::Bearer);
-    bearer.bearer_format = Some("JWT".to_owned());
-    bearer.description = Some(description.to_owned());
-    openapi.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(bearer));
+/// The security schemes of a service's document, as a utoipa modifier: `bearer` (an
+/// RS256 JWT in `Authorization: Bearer`), which routes name with the scopes they need,
+/// and for a service with a token endpoint `client_basic` (a service account's id and
+/// secret). Use it from a `static`: `modifiers(&SECURITY_SCHEMES)`.
+#[derive(Debug, Clone, Copy)]
+pub struct SecuritySchemes {
+    /// What the `bearer` scheme says about the tokens it takes.
+    pub bearer_description: &'static str,
+    /// Whether to add `client_basic` (HTTP Basic with a client id and secret).
+    pub client_basic: bool,
+}
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".to_owned());
+        bearer.description = Some(self.bearer_description.to_owned());
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        if self.client_basic {
+            components.add_security_scheme("client_basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        }
+    }
 }

@@ -4,15 +4,15 @@
 //! grouped by path (so a known path with another method answers 405), and a test compares
 //! the table with the OpenAPI document: a route cannot be added without documentation.
 
-pub mod health;
 pub mod posts;
 pub mod public;
 
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::web;
+use auth_common::service::http::routes::RouteTable;
 
 /// Every route: path, method, handler.
-pub fn table() -> Vec<(&'static str, Method, Route)> {
+pub fn table() -> RouteTable {
     vec![
         ("/posts", Method::POST, web::post().to(posts::create_post)),
         ("/posts", Method::GET, web::get().to(posts::list_posts)),
@@ -21,13 +21,16 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/posts/{id}", Method::DELETE, web::delete().to(posts::delete_post)),
         ("/public/posts", Method::GET, web::get().to(public::list_public_posts)),
         ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
-        ("/health/ready", Method::GET, web::get().to(health::ready)),
+        ("/health/ready", Method::GET, web::get().to(auth_common::service::health::ready)),
         ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    auth_common::service::http::routes::register_routes(cfg, table());
-    auth_common::service::openapi::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
+    auth_common::service::http::routes::register_api(
+        cfg,
+        table(),
+        <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+    );
 }

@@ -69,7 +69,7 @@ pub async fn spawn_configured(
     users_config.oauth_clients =
         vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
     customize_users(&mut users_config);
-    let users = users_service::startup::Application::build_with_listener(users_config, listener).await.unwrap();
+    let users = users_service::startup::build_with_listener(users_config, listener).await.unwrap();
     tokio::spawn(users.run_until_stopped());
 
     let proxy = Proxy::start(&users_address);
@@ -87,7 +87,7 @@ pub async fn spawn_configured(
     config.users_timeout = Duration::from_millis(1000);
     config.app_env = AppEnv::Development;
     customize_posts(&mut config);
-    let posts = posts_service::startup::Application::build_with_listener(config, listener).await.unwrap();
+    let posts = posts_service::startup::build_with_listener(config, listener).await.unwrap();
     tokio::spawn(posts.run_until_stopped());
 
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -4,17 +4,17 @@
 //! grouped by path (so a known path with another method answers 405), and a test compares
 //! the table with the OpenAPI document: a route cannot be added without documentation.
 
-pub mod health;
 pub mod login;
 pub mod oauth;
 pub mod users;
 pub mod well_known;
 
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::web;
+use auth_common::service::http::routes::RouteTable;
 
 /// Every route: path, method, handler. `/users/me` comes before `/users/{id}`.
-pub fn table() -> Vec<(&'static str, Method, Route)> {
+pub fn table() -> RouteTable {
     vec![
         ("/users", Method::POST, web::post().to(users::create_user)),
         ("/users", Method::GET, web::get().to(users::list_users)),
@@ -28,13 +28,16 @@ pub fn table() -> Vec<(&'static str, Method, Route)> {
         ("/.well-known/openid-configuration", Method::GET, web::get().to(well_known::openid_configuration)),
         ("/public-key", Method::GET, web::get().to(well_known::public_key)),
         ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
-        ("/health/ready", Method::GET, web::get().to(health::ready)),
+        ("/health/ready", Method::GET, web::get().to(auth_common::service::health::ready)),
         ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
 /// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    auth_common::service::http::routes::register_routes(cfg, table());
-    auth_common::service::openapi::register_docs(cfg, <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
+    auth_common::service::http::routes::register_api(
+        cfg,
+        table(),
+        <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+    );
 }

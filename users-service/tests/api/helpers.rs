@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use users_service::config::Config;
-use users_service::startup::Application;
+use users_service::startup;
 use users_service::tokens::clients::{ClientSecret, OAuthClient};
 
 /// The service account every test instance knows (posts-service's, in real life).
@@ -59,7 +59,7 @@ pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers 
     config.issuer = address.clone();
     config.oauth_clients = vec![client(SERVICE_CLIENT, "users:read"), client(OTHER_CLIENT, "posts:read")];
     customize(&mut config);
-    let app = Application::build_with_listener(config.clone(), listener).await.expect("building users-service");
+    let app = startup::build_with_listener(config.clone(), listener).await.expect("building users-service");
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestUsers { address, client, config, _db: db, _keys_dir: keys_dir }

@@ -5,7 +5,7 @@
 //! written once against [`DbConnection`], diesel's `MultiConnection` over the two.
 //!
 //! - [`DbConnection`], [`Backend`]: the connection to either backend, and which one a URL selects.
-//! - `pool`: the connection pool, its migrations, and the thread sizing it implies.
+//! - `pool`: the connection pool, and its migrations.
 //! - `blocking`: running queries off the async workers, and the readiness ping.
 //! - [`Timestamp`]: `TIMESTAMP` columns read without re-parsing a format per value.
 
@@ -16,7 +16,7 @@ mod pool;
 mod timestamp;
 
 pub use blocking::{DbError, blocking, ping};
-pub use pool::{ConnectionManager, DbPool, TrackedConnection, connect, server_threads};
+pub use pool::{ConnectionManager, DbPool, TrackedConnection, connect};
 pub use timestamp::Timestamp;
 
 /// A connection to either backend.

@@ -133,19 +133,6 @@ pub fn connect(
     Ok(pool)
 }
 
-/// How an actix server is to run beside `pool`: `(workers, blocking threads per worker)`.
-///
-/// One worker per core, as actix does by default. Each worker has its own blocking pool
-/// (512 threads by default), and [`blocking`] runs every query there. But a query needs a
-/// pooled connection: more threads than connections only queue on the pool's lock, and
-/// each surplus thread is another one to wake and switch to, which is what the posts
-/// page's profile showed (`docs/benchmarks.md`). So each worker gets its share of the
-/// connections, plus `extra` threads for blocking work that needs none (password hashing).
-pub fn server_threads(pool: &DbPool, extra: usize) -> (usize, usize) {
-    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    (workers, (pool.max_size() as usize).div_ceil(workers) + extra)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,24 @@
-//! Registering a service's route table.
+//! Registering a service's routes: its route table, then its OpenAPI document and the
+//! `/docs` page.
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{Route, web};
+
+/// Every route of a service: path, method, handler. Services list their routes once, in a
+/// table a test also compares with their OpenAPI document.
+pub type RouteTable = Vec<(&'static str, Method, Route)>;
+
+/// Registers `table` (see [`register_routes`]), then `/openapi.json` and the `/docs` page
+/// for `openapi`: what a service's `routes::configure` does.
+pub fn register_api(cfg: &mut web::ServiceConfig, table: RouteTable, openapi: utoipa::openapi::OpenApi) {
+    register_routes(cfg, table);
+    crate::service::openapi::register_docs(cfg, openapi);
+}
 
 /// Registers a route table (path, method, handler) grouped by path, so a known path asked
-/// with another method answers 405, not 404. Services list their routes once, in a table
-/// a test also compares with their OpenAPI document.
-pub fn register_routes(
-    cfg: &mut web::ServiceConfig,
-    table: Vec<(&'static str, actix_web::http::Method, actix_web::Route)>,
-) {
-    let mut resources: Vec<(&str, Vec<actix_web::Route>)> = Vec::new();
+/// with another method answers 405, not 404.
+pub fn register_routes(cfg: &mut web::ServiceConfig, table: RouteTable) {
+    let mut resources: Vec<(&str, Vec<Route>)> = Vec::new();
     for (path, _, route) in table {
         match resources.iter_mut().find(|(p, _)| *p == path) {
             Some((_, routes)) => routes.push(route),
