@@ -17,7 +17,7 @@ pub struct Cli {
 impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
-        let bind_addr = config.bind_addr;
+        let bind_addr = config.common.bind_addr;
         self.command.unwrap_or_default().run(bind_addr, || crate::startup::build(config)).await
     }
 }

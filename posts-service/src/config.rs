@@ -1,29 +1,37 @@
 //! The service's settings, read once from the environment at start.
 //!
+//! The settings both services read are parsed by `auth_common::service::settings`
+//! ([`CommonSettings`], with this service's defaults):
+//!
 //! | variable | default |
 //! |---|---|
 //! | `BIND_ADDR` | `127.0.0.1:8082` |
 //! | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `posts.db` (SQLite); a `postgres://` URL selects PostgreSQL |
-//! | `DATABASE_MAX_CONNECTIONS` | 10 |
-//! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
+//! | `DATABASE_MAX_CONNECTIONS` | 10 (PostgreSQL; SQLite uses at most 4) |
+//! | `JWT_ISSUER` | `http://127.0.0.1:8081`: users-service's public URL, the only accepted `iss` |
 //! | `JWT_AUDIENCE` | `posts-service` |
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
 //! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
+//! | `APP_ENV` | `development` |
+//!
+//! The settings of posts-service alone, parsed here:
+//!
+//! | variable | default |
+//! |---|---|
 //! | `USERS_SERVICE_URL` | `http://127.0.0.1:8081` |
 //! | `JWKS_URL` | `$USERS_SERVICE_URL/.well-known/jwks.json` |
 //! | `JWKS_MIN_REFETCH_SECS` | 10 |
 //! | `USERS_TIMEOUT_MS` | 2000 |
 //! | `POSTS_CLIENT_ID`, `POSTS_CLIENT_SECRET` (or `POSTS_CLIENT_SECRET_FILE`) | `posts-service`, none |
-//! | `APP_ENV` | `development` |
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::bail;
 use auth_common::service::env::{AppEnv, Env, weak_secret};
+use auth_common::service::settings::{CommonDefaults, CommonSettings};
 
 /// A secret that does not print.
 #[derive(Clone, Default)]
@@ -50,24 +58,8 @@ impl fmt::Debug for Secret {
 /// Everything posts-service needs to start.
 #[derive(Clone)]
 pub struct Config {
-    /// Where to listen; port 0 picks a free port (tests).
-    pub bind_addr: SocketAddr,
-    /// SQLite path or `postgres://` URL.
-    pub database_url: String,
-    /// PostgreSQL pool size.
-    pub database_max_connections: u32,
-    /// The only accepted `iss`.
-    pub issuer: String,
-    /// This service's audience.
-    pub audience: String,
-    /// Clock skew allowed, in seconds.
-    pub leeway_secs: u64,
-    /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
-    pub max_lifetime_secs: u64,
-    /// How many verified tokens the verifier remembers (0: none).
-    pub jwt_cache_entries: usize,
-    /// Browser origins allowed to call this API cross-origin (none by default).
-    pub cors_allowed_origins: Vec<String>,
+    /// What both services read.
+    pub common: CommonSettings,
     /// users-service's internal base URL (for `/users` and `/oauth/token`).
     pub users_service_url: String,
     /// Where the JWKS is fetched from.
@@ -80,23 +72,19 @@ pub struct Config {
     pub client_id: String,
     /// Its secret; without one, the public feed answers without authors.
     pub client_secret: Secret,
-    /// Development or production.
-    pub app_env: AppEnv,
 }
+
+/// posts-service's own defaults for the shared settings.
+const DEFAULTS: CommonDefaults = CommonDefaults { port: 8082, database_file: "posts.db", audience: "posts-service" };
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The database URL may hold a password: show only which backend it selects.
         f.debug_struct("Config")
-            .field("bind_addr", &self.bind_addr)
-            .field("database", &auth_common::service::db::Backend::of(&self.database_url))
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("common", &self.common)
             .field("users_service_url", &self.users_service_url)
             .field("jwks_url", &self.jwks_url)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
-            .field("app_env", &self.app_env)
             .finish_non_exhaustive()
     }
 }
@@ -109,7 +97,7 @@ impl Config {
 
     /// Reads any [`Env`].
     pub fn from(env: &Env) -> anyhow::Result<Self> {
-        let app_env = env.parsed("APP_ENV", AppEnv::Development)?;
+        let common = CommonSettings::from_env(env, DEFAULTS)?;
         let users_service_url =
             env.string("USERS_SERVICE_URL", "http://127.0.0.1:8081").trim_end_matches('/').to_owned();
         if !users_service_url.starts_with("http://") && !users_service_url.starts_with("https://") {
@@ -117,7 +105,7 @@ impl Config {
         }
         let jwks_url = env.string("JWKS_URL", &format!("{users_service_url}/.well-known/jwks.json"));
         let client_secret = Secret::new(env.secret("POSTS_CLIENT_SECRET")?.unwrap_or_default());
-        if let Some(why) = weak_secret(client_secret.expose()).filter(|_| app_env == AppEnv::Production) {
+        if let Some(why) = weak_secret(client_secret.expose()).filter(|_| common.app_env == AppEnv::Production) {
             bail!("POSTS_CLIENT_SECRET: production needs the service account's strong secret, and {why}");
         }
         let timeout_ms: u64 = env.parsed("USERS_TIMEOUT_MS", 2000)?;
@@ -125,23 +113,13 @@ impl Config {
             bail!("USERS_TIMEOUT_MS: expected a positive number of milliseconds");
         }
         Ok(Self {
-            bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
-            database_url: env.secret("DATABASE_URL")?.unwrap_or_else(|| "posts.db".to_owned()),
-            database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
-            issuer: env.string("JWT_ISSUER", "http://127.0.0.1:8081"),
-            audience: env.string("JWT_AUDIENCE", "posts-service"),
-            leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
-            max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
-            jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
-            cors_allowed_origins: auth_common::service::cors::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
-                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
+            common,
             users_service_url,
             jwks_url,
             jwks_min_refetch: Duration::from_secs(env.parsed("JWKS_MIN_REFETCH_SECS", 10)?),
             users_timeout: Duration::from_millis(timeout_ms),
             client_id: env.string("POSTS_CLIENT_ID", "posts-service"),
             client_secret,
-            app_env,
         })
     }
 }
@@ -159,8 +137,8 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract_and_jwks_url_follows_users_service_url() {
         let config = Config::from(&env(&[("USERS_SERVICE_URL", "http://users:8081/")])).unwrap();
-        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8082");
-        assert_eq!(config.audience, "posts-service");
+        assert_eq!(config.common.bind_addr.to_string(), "127.0.0.1:8082");
+        assert_eq!(config.common.audience, "posts-service");
         assert_eq!(config.jwks_url, "http://users:8081/.well-known/jwks.json");
         assert_eq!((config.jwks_min_refetch.as_secs(), config.users_timeout.as_millis()), (10, 2000));
     }

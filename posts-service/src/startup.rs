@@ -11,7 +11,7 @@ use auth_common::service::health::Readiness;
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::service::server::{Server, ServerSettings, SharedData, Threads};
 use auth_common::token::jwks_cache::{FetchResult, JwksCache};
-use auth_common::token::verifier::{Verifier, VerifierSettings};
+use auth_common::token::verifier::Verifier;
 
 use crate::config::Config;
 use crate::routes;
@@ -24,7 +24,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// Binds `config.bind_addr` and builds the app.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
-    let listener = Server::bind(config.bind_addr)?;
+    let listener = Server::bind(config.common.bind_addr)?;
     build_with_listener(config, listener).await
 }
 
@@ -58,17 +58,8 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
     let wake = Arc::new(tokio::sync::Notify::new());
     let refresher = jwks.spawn_refresher(wake.clone());
     spawn_hangup_listener(wake);
-    let verifier = web::Data::new(Verifier::new(
-        VerifierSettings {
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway_secs: config.leeway_secs,
-            max_lifetime_secs: config.max_lifetime_secs,
-            cache_entries: config.jwt_cache_entries,
-        },
-        jwks.clone(),
-    ));
-    let (url, max) = (config.database_url.clone(), config.database_max_connections);
+    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), jwks.clone()));
+    let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
     let readiness = Readiness::default().database(pool.clone()).flag(
         "jwks",
@@ -86,7 +77,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
     });
     let settings = ServerSettings {
         name: "posts-service",
-        cors_allowed_origins: config.cors_allowed_origins.clone(),
+        cors_allowed_origins: config.common.cors_allowed_origins.clone(),
         body_limit: BODY_LIMIT,
         threads: Threads::beside_pool(state.pool.max_size(), 0),
     };

@@ -53,7 +53,7 @@ impl Cli {
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         let dir = config.keys_dir.clone();
         match self.command.unwrap_or(Command::Service(ServiceCommand::Serve)) {
-            Command::Service(command) => command.run(config.bind_addr, || crate::startup::build(config)).await?,
+            Command::Service(command) => command.run(config.common.bind_addr, || crate::startup::build(config)).await?,
             Command::Keys { action: KeysAction::Init } => match commands::init(&dir)? {
                 Some(key) => println!("key {} created; it signs now", key.kid),
                 None => println!("{} holds a key already; nothing to do", dir.display()),
@@ -62,7 +62,7 @@ impl Cli {
             Command::Keys { action: KeysAction::Rotate } => {
                 let times = RotationTimes {
                     publish_ahead_secs: config.jwks_max_age_secs,
-                    outlive_secs: config.access_token_ttl_secs + config.leeway_secs,
+                    outlive_secs: config.access_token_ttl_secs + config.common.leeway_secs,
                 };
                 let key = commands::rotate(&dir, times)?;
                 match key.activates_at {

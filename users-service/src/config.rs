@@ -1,33 +1,41 @@
 //! The service's settings, read once from the environment at start.
 //!
+//! The settings both services read are parsed by `auth_common::service::settings`
+//! ([`CommonSettings`], with this service's defaults):
+//!
 //! | variable | default |
 //! |---|---|
 //! | `BIND_ADDR` | `127.0.0.1:8081` |
 //! | `DATABASE_URL` (or `DATABASE_URL_FILE`) | `users.db` (SQLite); a `postgres://` URL selects PostgreSQL |
 //! | `DATABASE_MAX_CONNECTIONS` | 10 (PostgreSQL; SQLite uses at most 4) |
-//! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
+//! | `JWT_ISSUER` | `http://127.0.0.1:8081`; no trailing slash, query or fragment (checked here) |
 //! | `JWT_AUDIENCE` | `users-service` |
-//! | `JWT_KEYS_DIR` | `./keys` |
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
+//! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
+//! | `APP_ENV` | `development` |
+//!
+//! The settings of users-service alone, parsed here:
+//!
+//! | variable | default |
+//! |---|---|
+//! | `JWT_KEYS_DIR` | `./keys` |
 //! | `USER_CACHE_ENTRIES` | 10000: public profiles kept in memory for batch lookups (0: off) |
 //! | `USER_CACHE_TTL_SECS` | 60: how long a cached profile is served (0: off) |
-//! | `CORS_ALLOWED_ORIGINS` | none: comma-separated browser origins allowed cross-origin |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
 //! | `REFRESH_TOKEN_IDLE_SECS` | 604800 (7 days): a refresh token unused this long is refused |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
 //! | `OAUTH_CLIENTS` (or `OAUTH_CLIENTS_FILE`) | none: `id:secret:scope scope;…` |
 //! | `TRUST_FORWARDED_FOR` | `false`: login throttling counts the TCP peer's address |
-//! | `APP_ENV` | `development` |
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use auth_common::service::env::{AppEnv, Env, weak_secret};
+use auth_common::service::settings::{CommonDefaults, CommonSettings};
 use auth_common::token::scope::ScopeSet;
 
 use crate::tokens::clients::{ClientSecret, OAuthClient};
@@ -35,30 +43,15 @@ use crate::tokens::clients::{ClientSecret, OAuthClient};
 /// Everything users-service needs to start.
 #[derive(Clone)]
 pub struct Config {
-    /// Where to listen; port 0 picks a free port (tests).
-    pub bind_addr: SocketAddr,
-    /// SQLite path or `postgres://` URL.
-    pub database_url: String,
-    /// PostgreSQL pool size.
-    pub database_max_connections: u32,
-    /// `iss` of every token, and the base of the URLs in the discovery documents.
-    pub issuer: String,
-    /// This service's own audience.
-    pub audience: String,
+    /// What both services read. Its `issuer` is the `iss` of every token users-service
+    /// signs, and the base of the URLs in the discovery documents.
+    pub common: CommonSettings,
     /// Folder of the signing keys.
     pub keys_dir: PathBuf,
-    /// Clock skew allowed when verifying, in seconds.
-    pub leeway_secs: u64,
-    /// The longest access-token lifetime (`exp − iat`) accepted, in seconds.
-    pub max_lifetime_secs: u64,
-    /// How many verified tokens the verifier remembers (0: none).
-    pub jwt_cache_entries: usize,
     /// How many public profiles are kept in memory (0: none).
     pub user_cache_entries: usize,
     /// How long a cached profile is served, in seconds (0: the cache is off).
     pub user_cache_ttl_secs: u64,
-    /// Browser origins allowed to call this API cross-origin (none by default).
-    pub cors_allowed_origins: Vec<String>,
     /// Lifetime of an access token, in seconds.
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a refresh-token family, in seconds.
@@ -72,21 +65,18 @@ pub struct Config {
     /// Take the client address for login throttling from the last `X-Forwarded-For`
     /// entry (set by the gateway) instead of the TCP peer. Only behind a proxy you run.
     pub trust_forwarded_for: bool,
-    /// Development or production.
-    pub app_env: AppEnv,
 }
+
+/// users-service's own defaults for the shared settings.
+const DEFAULTS: CommonDefaults = CommonDefaults { port: 8081, database_file: "users.db", audience: "users-service" };
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Client secrets are held only as hashes, but even those stay out of logs.
         f.debug_struct("Config")
-            .field("bind_addr", &self.bind_addr)
-            .field("database", &auth_common::service::db::Backend::of(&self.database_url))
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("common", &self.common)
             .field("keys_dir", &self.keys_dir)
             .field("oauth_clients", &self.oauth_clients.iter().map(|c| &c.id).collect::<Vec<_>>())
-            .field("app_env", &self.app_env)
             .finish_non_exhaustive()
     }
 }
@@ -99,36 +89,27 @@ impl Config {
 
     /// Reads any [`Env`].
     pub fn from(env: &Env) -> anyhow::Result<Self> {
-        let app_env = env.parsed("APP_ENV", AppEnv::Development)?;
+        let common = CommonSettings::from_env(env, DEFAULTS)?;
         let oauth_clients = match env.secret("OAUTH_CLIENTS")? {
-            Some(raw) => parse_clients(&raw, app_env).context("OAUTH_CLIENTS")?,
+            Some(raw) => parse_clients(&raw, common.app_env).context("OAUTH_CLIENTS")?,
             None => Vec::new(),
         };
-        let issuer = env.string("JWT_ISSUER", "http://127.0.0.1:8081");
+        // The issuer is the base of the discovery documents' URLs: `{issuer}/…` must be one.
+        let issuer = &common.issuer;
         if issuer.ends_with('/') || issuer.contains(['?', '#']) {
             bail!("JWT_ISSUER: expected a URL with no trailing slash, query or fragment, got {issuer:?}");
         }
         let config = Self {
-            bind_addr: env.parsed("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            database_url: env.secret("DATABASE_URL")?.unwrap_or_else(|| "users.db".to_owned()),
-            database_max_connections: env.parsed("DATABASE_MAX_CONNECTIONS", 10)?,
-            issuer,
-            audience: env.string("JWT_AUDIENCE", "users-service"),
             keys_dir: env.parsed("JWT_KEYS_DIR", PathBuf::from("./keys"))?,
-            leeway_secs: env.parsed("JWT_LEEWAY_SECS", 30)?,
-            max_lifetime_secs: env.parsed("JWT_MAX_LIFETIME_SECS", 3600)?,
-            jwt_cache_entries: env.parsed("JWT_CACHE_ENTRIES", 1000)?,
             user_cache_entries: env.parsed("USER_CACHE_ENTRIES", 10_000)?,
             user_cache_ttl_secs: env.parsed("USER_CACHE_TTL_SECS", 60)?,
-            cors_allowed_origins: auth_common::service::cors::parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
-                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             refresh_token_idle_secs: env.parsed("REFRESH_TOKEN_IDLE_SECS", 604_800)?,
             jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
             oauth_clients,
             trust_forwarded_for: env.parsed("TRUST_FORWARDED_FOR", false)?,
-            app_env,
+            common,
         };
         if config.access_token_ttl_secs == 0
             || config.refresh_token_ttl_secs == 0
@@ -138,11 +119,11 @@ impl Config {
                 "ACCESS_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS and REFRESH_TOKEN_IDLE_SECS: expected a positive number of seconds"
             );
         }
-        if config.access_token_ttl_secs > config.max_lifetime_secs {
+        if config.access_token_ttl_secs > config.common.max_lifetime_secs {
             bail!(
                 "ACCESS_TOKEN_TTL_SECS ({}) exceeds JWT_MAX_LIFETIME_SECS ({}): every verifier would refuse the tokens",
                 config.access_token_ttl_secs,
-                config.max_lifetime_secs
+                config.common.max_lifetime_secs
             );
         }
         Ok(config)
@@ -200,11 +181,11 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let config = Config::from(&env(&[])).unwrap();
-        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8081");
-        assert_eq!(config.issuer, "http://127.0.0.1:8081");
-        assert_eq!(config.audience, "users-service");
+        assert_eq!(config.common.bind_addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.common.issuer, "http://127.0.0.1:8081");
+        assert_eq!(config.common.audience, "users-service");
         assert_eq!((config.access_token_ttl_secs, config.refresh_token_ttl_secs), (900, 1_209_600));
-        assert_eq!((config.jwks_max_age_secs, config.leeway_secs), (300, 30));
+        assert_eq!((config.jwks_max_age_secs, config.common.leeway_secs), (300, 30));
     }
 
     #[test]

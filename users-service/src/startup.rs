@@ -10,7 +10,7 @@ use anyhow::Context;
 use auth_common::service::health::Readiness;
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::service::server::{Server, ServerSettings, SharedData, Threads};
-use auth_common::token::verifier::{Verifier, VerifierSettings};
+use auth_common::token::verifier::Verifier;
 
 use crate::config::Config;
 use crate::keys::KeyRing;
@@ -27,7 +27,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 /// Binds `config.bind_addr` and builds the app.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
-    let listener = Server::bind(config.bind_addr)?;
+    let listener = Server::bind(config.common.bind_addr)?;
     build_with_listener(config, listener).await
 }
 
@@ -35,20 +35,11 @@ pub async fn build(config: Config) -> anyhow::Result<Server> {
 /// the address the issuer URL must name).
 pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
     auth_common::token::install_crypto_provider();
-    let (url, max) = (config.database_url.clone(), config.database_max_connections);
+    let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
-    let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env)?);
+    let keys = Arc::new(KeyRing::load(&config.keys_dir, config.common.app_env)?);
     let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone());
-    let verifier = web::Data::new(Verifier::new(
-        VerifierSettings {
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway_secs: config.leeway_secs,
-            max_lifetime_secs: config.max_lifetime_secs,
-            cache_entries: config.jwt_cache_entries,
-        },
-        keys.clone(),
-    ));
+    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), keys.clone()));
     let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
     let passwords = PasswordHasher::default();
     passwords.warm_up();
@@ -57,7 +48,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         pool,
         issuer: TokenIssuer::new(
             keys.clone(),
-            config.issuer.clone(),
+            config.common.issuer.clone(),
             config.access_token_ttl_secs,
             metrics.clone().into_inner(),
         ),
@@ -65,7 +56,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         clients: ClientRegistry::new(config.oauth_clients.clone()),
         passwords,
         profiles: Profiles::new(config.user_cache_entries, Duration::from_secs(config.user_cache_ttl_secs)),
-        issuer_url: config.issuer.clone(),
+        issuer_url: config.common.issuer.clone(),
         jwks_max_age_secs: config.jwks_max_age_secs,
         refresh_token_ttl_secs: config.refresh_token_ttl_secs,
         refresh_token_idle_secs: config.refresh_token_idle_secs,
@@ -76,7 +67,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         SharedData { metrics, verifier, readiness: web::Data::new(Readiness::default().database(state.pool.clone())) };
     let settings = ServerSettings {
         name: "users-service",
-        cors_allowed_origins: config.cors_allowed_origins.clone(),
+        cors_allowed_origins: config.common.cors_allowed_origins.clone(),
         body_limit: BODY_LIMIT,
         // Password hashes run on the blocking pool too, up to one per core at a time.
         threads: Threads::beside_pool(state.pool.max_size(), state.passwords.concurrency()),

@@ -11,6 +11,7 @@
 //! - [`health`]: `/health/live`, and `/health/ready` over each service's own checks.
 //! - `cli` (feature `cli`): `serve`, `healthcheck` and the `main` both binaries share.
 //! - [`env`]: reading typed settings from the environment with errors that name the key.
+//! - `settings` (feature `db`): the settings both services read, parsed once.
 //! - `db` (feature `db`): the database layer both services share.
 //! - [`timestamp`]: how timestamps are written in JSON.
 
@@ -26,4 +27,6 @@ pub mod http;
 pub mod observability;
 pub mod openapi;
 pub mod server;
+#[cfg(feature = "db")]
+pub mod settings;
 pub mod timestamp;

@@ -62,10 +62,10 @@ pub async fn spawn_configured(
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let users_address = format!("http://{}", listener.local_addr().unwrap());
     let mut users_config = users_service::config::Config::from(&Env::from_map(HashMap::new())).unwrap();
-    users_config.bind_addr = listener.local_addr().unwrap();
-    users_config.database_url = users_db.url.clone();
+    users_config.common.bind_addr = listener.local_addr().unwrap();
+    users_config.common.database_url = users_db.url.clone();
     users_config.keys_dir = keys_dir.path().to_owned();
-    users_config.issuer = users_address.clone();
+    users_config.common.issuer = users_address.clone();
     users_config.oauth_clients =
         vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
     customize_users(&mut users_config);
@@ -77,15 +77,15 @@ pub async fn spawn_configured(
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let posts_address = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::from(&Env::from_map(HashMap::new())).unwrap();
-    config.bind_addr = listener.local_addr().unwrap();
-    config.database_url = posts_db.url.clone();
-    config.issuer = users_address.clone();
+    config.common.bind_addr = listener.local_addr().unwrap();
+    config.common.database_url = posts_db.url.clone();
+    config.common.issuer = users_address.clone();
     config.users_service_url = proxy.address.clone();
     config.jwks_url = format!("{}/.well-known/jwks.json", proxy.address);
     config.client_id = POSTS_CLIENT.0.to_owned();
     config.client_secret = Secret::new(POSTS_CLIENT.1);
     config.users_timeout = Duration::from_millis(1000);
-    config.app_env = AppEnv::Development;
+    config.common.app_env = AppEnv::Development;
     customize_posts(&mut config);
     let posts = posts_service::startup::build_with_listener(config, listener).await.unwrap();
     tokio::spawn(posts.run_until_stopped());

@@ -94,9 +94,9 @@ async fn a_rotation_drill_refuses_no_valid_request() {
             |u| {
                 u.jwks_max_age_secs = MAX_AGE;
                 u.access_token_ttl_secs = TTL;
-                u.leeway_secs = LEEWAY;
+                u.common.leeway_secs = LEEWAY;
             },
-            |p| p.leeway_secs = LEEWAY,
+            |p| p.common.leeway_secs = LEEWAY,
         )
         .await,
     );

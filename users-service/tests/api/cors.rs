@@ -33,7 +33,7 @@ async fn with_no_origins_configured_no_cors_header_is_ever_sent() {
 
 #[tokio::test]
 async fn only_a_configured_origin_is_echoed_and_never_with_credentials() {
-    let users = spawn_users_with(|c| c.cors_allowed_origins = vec![APP.to_owned()]).await;
+    let users = spawn_users_with(|c| c.common.cors_allowed_origins = vec![APP.to_owned()]).await;
     let allowed = preflight(&users, APP).await;
     assert_eq!(allowed.status(), StatusCode::OK);
     assert_eq!(allowed_origin(&allowed), Some(APP));

@@ -53,10 +53,10 @@ pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers 
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding a random port");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::from(&Env::from_map(HashMap::new())).expect("default config");
-    config.bind_addr = listener.local_addr().unwrap();
-    config.database_url = db.url.clone();
+    config.common.bind_addr = listener.local_addr().unwrap();
+    config.common.database_url = db.url.clone();
     config.keys_dir = keys_dir.path().to_owned();
-    config.issuer = address.clone();
+    config.common.issuer = address.clone();
     config.oauth_clients = vec![client(SERVICE_CLIENT, "users:read"), client(OTHER_CLIENT, "posts:read")];
     customize(&mut config);
     let app = startup::build_with_listener(config.clone(), listener).await.expect("building users-service");

@@ -87,7 +87,7 @@ async fn a_running_service_follows_a_rotation_without_restarting() {
     let users = spawn_users_with(|c| {
         c.jwks_max_age_secs = 1;
         c.access_token_ttl_secs = 3;
-        c.leeway_secs = 1;
+        c.common.leeway_secs = 1;
     })
     .await;
     let old_token = users.user_tokens("alice").await.access;

@@ -13,7 +13,7 @@ async fn production_refuses_to_start_without_a_key_and_generates_none() {
     let mut config = running.config.clone();
     let empty = tempfile::tempdir().unwrap();
     config.keys_dir = empty.path().to_owned();
-    config.app_env = AppEnv::Production;
+    config.common.app_env = AppEnv::Production;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let err = startup::build_with_listener(config, listener).await.err().expect("production must not start");
     assert!(format!("{err:#}").contains("JWT_KEYS_DIR"), "{err:#}");

@@ -183,7 +183,7 @@ async fn a_cached_profile_outlives_an_out_of_band_delete_for_at_most_its_ttl_and
         let token = users.service_token(SERVICE_CLIENT).await;
         let names = |body: Value| body["users"].as_array().unwrap().len();
         assert_eq!(names(users.get_with_token("/users?ids=1", &token).await.json().await.unwrap()), 1);
-        delete_out_of_band(&users.config.database_url, 1);
+        delete_out_of_band(&users.config.common.database_url, 1);
         let after: Value = users.get_with_token("/users?ids=1", &token).await.json().await.unwrap();
         assert_eq!(names(after) == 1, still_listed, "USER_CACHE_TTL_SECS={ttl}");
     }
