@@ -175,12 +175,15 @@ pub fn init_logging() {
     });
 }
 
-/// Asserts that an OpenAPI document describes exactly the routes of a route table, that
-/// its references resolve, and that every bearer-protected route documents its 401.
-pub fn assert_documents_routes(doc: &utoipa::openapi::OpenApi, routes: &[(&str, actix_web::http::Method)]) {
-    let doc = serde_json::to_value(doc).expect("serialising the document");
+/// Asserts that a service's OpenAPI document, with the operations routes merged in as the
+/// service serves it, describes exactly the routes of its route table and the operations
+/// routes, that its references resolve, and that every bearer-protected route documents
+/// its 401.
+pub fn assert_documents_routes(table: crate::service::http::routes::RouteTable, doc: utoipa::openapi::OpenApi) {
+    let (table, doc) = crate::service::operations::with_operations(table, doc);
+    let doc = serde_json::to_value(&doc).expect("serialising the document");
     let routed: std::collections::BTreeSet<(String, String)> =
-        routes.iter().map(|(path, method)| (method.to_string(), (*path).to_owned())).collect();
+        table.iter().map(|(path, method, _)| (method.to_string(), (*path).to_owned())).collect();
     assert_eq!(openapi_operations(&doc), routed, "documented operations differ from the routes");
     assert_eq!(dangling_refs(&doc), Vec::<String>::new(), "references that resolve to nothing");
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

@@ -12,11 +12,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use divan::Bencher;
+use posts_service::api_types::Author;
 use posts_service::db::models::{NewPost, PostRow};
 use posts_service::db::posts;
 use posts_service::domain::PageLimit;
 use posts_service::feed::{Authors, merge};
-use posts_service::users_client::Author;
 
 fn main() {
     divan::main();

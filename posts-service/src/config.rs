@@ -126,17 +126,11 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>())
-    }
 
     #[test]
     fn defaults_follow_the_contract_and_jwks_url_follows_users_service_url() {
-        let config = Config::from(&env(&[("USERS_SERVICE_URL", "http://users:8081/")])).unwrap();
+        let config = Config::from(&Env::from_pairs(&[("USERS_SERVICE_URL", "http://users:8081/")])).unwrap();
         assert_eq!(config.common.bind_addr.to_string(), "127.0.0.1:8082");
         assert_eq!(config.common.audience, "posts-service");
         assert_eq!(config.jwks_url, "http://users:8081/.well-known/jwks.json");
@@ -151,19 +145,22 @@ mod tests {
             ("USERS_SERVICE_URL", "users:8081"),
             ("JWKS_MIN_REFETCH_SECS", "-1"),
         ] {
-            let err = Config::from(&env(&[(key, value)])).err().unwrap_or_else(|| panic!("{key}={value} accepted"));
+            let err = Config::from(&Env::from_pairs(&[(key, value)]))
+                .err()
+                .unwrap_or_else(|| panic!("{key}={value} accepted"));
             assert!(format!("{err:#}").contains(key), "{key}: {err:#}");
         }
     }
 
     #[test]
     fn production_needs_a_client_secret_and_debug_hides_it() {
-        assert!(Config::from(&env(&[("APP_ENV", "production")])).is_err());
+        assert!(Config::from(&Env::from_pairs(&[("APP_ENV", "production")])).is_err());
         for placeholder in ["<secret>", "changeme-changeme-changeme"] {
-            let err = Config::from(&env(&[("APP_ENV", "production"), ("POSTS_CLIENT_SECRET", placeholder)]));
+            let err =
+                Config::from(&Env::from_pairs(&[("APP_ENV", "production"), ("POSTS_CLIENT_SECRET", placeholder)]));
             assert!(format!("{:#}", err.err().unwrap()).contains("POSTS_CLIENT_SECRET"), "{placeholder} was accepted");
         }
-        let config = Config::from(&env(&[
+        let config = Config::from(&Env::from_pairs(&[
             ("POSTS_CLIENT_SECRET", "a-long-enough-secret"),
             ("DATABASE_URL", "postgres://posts:db-password@db/posts"),
         ]))

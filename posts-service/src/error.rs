@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use auth_common::service::db::DbError;
+use auth_common::service::db::{DbError, QueryError};
 use auth_common::service::errors::{error_response, internal_response, unavailable_response};
 use auth_common::token::auth_error::AuthError;
 
@@ -42,11 +42,14 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => Self::NotFound("no such post"),
-            e => Self::Internal(anyhow::Error::new(e).context("database query failed")),
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        if e.is_not_found() {
+            Self::NotFound("no such post")
+        } else {
+            // The whole chain (which query, then diesel's message) is logged once, when the
+            // response is built; the body says only that something went wrong.
+            Self::Internal(anyhow::Error::new(e))
         }
     }
 }
@@ -103,6 +106,18 @@ mod tests {
             let body: ErrorBody = serde_json::from_slice(&response.into_body().try_into_bytes().unwrap()).unwrap();
             assert_eq!(body.error, code, "{name}");
             assert!(!body.error_description.contains("SELECT"), "{name} leaks internals");
+        }
+    }
+
+    #[test]
+    fn a_failed_query_is_a_404_when_nothing_was_found_and_otherwise_a_generic_500() {
+        let failed = |source| ApiError::from(QueryError { query: "loading a post by id", source });
+        let broken = diesel::result::Error::QueryBuilderError("SELECT secret FROM posts".into());
+        for (err, status) in [(failed(diesel::result::Error::NotFound), 404), (failed(broken), 500)] {
+            let response = err.error_response();
+            assert_eq!(response.status().as_u16(), status);
+            let body = response.into_body().try_into_bytes().unwrap();
+            assert!(!String::from_utf8_lossy(&body).contains("SELECT"), "the body leaks the query");
         }
     }
 }

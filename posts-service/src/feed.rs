@@ -7,17 +7,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use auth_common::service::db::blocking;
+use auth_common::service::db::{QueryContext, blocking};
 use auth_common::token::extractor::BearerToken;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
+use crate::api_types::{Author, PageQuery, PostPage, PostView};
 use crate::db::models::PostRow;
 use crate::db::posts;
 use crate::domain::{Cursor, PageLimit};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::users_client::{Author, UpstreamError};
+use crate::users_client::UpstreamError;
 
 /// Whose token authorises the author lookup.
 #[derive(Debug, Clone, Copy)]
@@ -26,62 +25,6 @@ pub enum LookupAs<'a> {
     Caller(&'a BearerToken),
     /// posts-service's service-account token: only where there is no caller at all.
     Service,
-}
-
-/// A post as the API shows it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PostView {
-    id: i64,
-    title: String,
-    content: String,
-    user_id: i64,
-    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
-    created_at: DateTime<Utc>,
-    #[serde(serialize_with = "auth_common::service::timestamp::serialize")]
-    updated_at: DateTime<Utc>,
-    author: Option<Author>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    degraded: bool,
-}
-
-impl PostView {
-    /// The view of `row` with `author` (`None`: unknown or not available).
-    pub fn new(row: PostRow, author: Option<Author>) -> Self {
-        Self {
-            id: row.id,
-            title: row.title,
-            content: row.content,
-            user_id: row.user_id,
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
-            author,
-            degraded: false,
-        }
-    }
-}
-
-/// A page of posts.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PostPage {
-    posts: Vec<PostView>,
-    next_cursor: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    degraded: bool,
-}
-
-/// `?limit=&cursor=&user_id=`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Posts per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page, unchanged.
-    #[param(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
-    cursor: Option<String>,
-    /// Only this author's posts.
-    #[param(minimum = 1)]
-    user_id: Option<i64>,
 }
 
 /// Authors by id, and whether the lookup failed.
@@ -98,14 +41,16 @@ pub async fn page(state: &AppState, query: PageQuery, lookup: LookupAs<'_>) -> A
         Some(id) if id <= 0 => return Err(ApiError::BadRequest("user_id must be a positive integer".to_owned())),
         other => other,
     };
-    let mut rows =
-        blocking(&state.pool, move |conn| posts::page(conn, limit, cursor, author).map_err(ApiError::from)).await?;
+    let mut rows = blocking(&state.pool, move |conn| {
+        posts::page(conn, limit, cursor, author).context("loading a page of posts").map_err(ApiError::from)
+    })
+    .await?;
     let more = rows.len() as i64 > limit.get();
     rows.truncate(usize::try_from(limit.get()).unwrap_or(usize::MAX));
     let next_cursor = if more { rows.last().map(|r| Cursor::after(r.id).encode()) } else { None };
     let authors = authors(state, rows.iter().map(|r| r.user_id), lookup).await;
     let posts = merge(rows, &authors);
-    Ok(PostPage { posts, next_cursor, degraded: authors.degraded })
+    Ok(PostPage::new(posts, next_cursor, authors.degraded))
 }
 
 /// Each row with its author: the join after the one users-service call.
@@ -122,9 +67,7 @@ pub fn merge(rows: Vec<PostRow>, authors: &Authors) -> Vec<PostView> {
 pub async fn single(state: &AppState, row: PostRow, lookup: LookupAs<'_>) -> PostView {
     let authors = authors(state, std::iter::once(row.user_id), lookup).await;
     let author = authors.get(row.user_id);
-    let mut view = PostView::new(row, author);
-    view.degraded = authors.degraded;
-    view
+    PostView::new(row, author).degraded(authors.degraded)
 }
 
 impl Authors {

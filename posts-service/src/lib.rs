@@ -6,6 +6,7 @@
 //! which serves what [`startup::build`] makes; the tests start the very same application
 //! with [`startup::build_with_listener`] on a random port, beside a real users-service.
 
+pub mod api_types;
 pub mod cli;
 pub mod config;
 pub mod db;

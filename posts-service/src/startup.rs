@@ -55,9 +55,8 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
     ));
     // The server starts at once; readiness waits for the first JWKS. SIGHUP refreshes
     // the keys at once (after an emergency key retirement, say).
-    let wake = Arc::new(tokio::sync::Notify::new());
-    let refresher = jwks.spawn_refresher(wake.clone());
-    spawn_hangup_listener(wake);
+    let (hangups, hangup_listener) = auth_common::service::hangup::forward_hangups("the JWKS refreshes");
+    let refresher = jwks.spawn_refresher(hangups);
     let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), jwks.clone()));
     let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
@@ -86,19 +85,5 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         cfg.app_data(state.clone());
         routes::configure(cfg);
     })?;
-    Ok(server.with_background(refresher))
-}
-
-/// Forwards `SIGHUP` to `wake`.
-fn spawn_hangup_listener(wake: Arc<tokio::sync::Notify>) {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(mut hangup) => {
-            tokio::spawn(async move {
-                while hangup.recv().await.is_some() {
-                    wake.notify_one();
-                }
-            });
-        }
-        Err(e) => log::warn!("cannot listen for SIGHUP: {e}"),
-    }
+    Ok(server.with_background(refresher).with_background(hangup_listener))
 }

@@ -17,18 +17,10 @@ use auth_common::service::observability::request_id;
 use auth_common::token::extractor::BearerToken;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use crate::api_types::Author;
 use crate::config::Secret;
-
-/// A post's author as users-service describes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Author {
-    /// The user id.
-    pub id: i64,
-    /// The username.
-    pub username: String,
-}
 
 /// Why a call to users-service gave no usable answer.
 #[derive(Debug, thiserror::Error)]

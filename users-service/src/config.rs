@@ -170,17 +170,11 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>())
-    }
 
     #[test]
     fn defaults_follow_the_contract() {
-        let config = Config::from(&env(&[])).unwrap();
+        let config = Config::from(&Env::from_pairs(&[])).unwrap();
         assert_eq!(config.common.bind_addr.to_string(), "127.0.0.1:8081");
         assert_eq!(config.common.issuer, "http://127.0.0.1:8081");
         assert_eq!(config.common.audience, "users-service");
@@ -190,15 +184,17 @@ mod tests {
 
     #[test]
     fn clients_split_at_the_first_two_colons() {
-        let config =
-            Config::from(&env(&[("OAUTH_CLIENTS", "posts-service:s3cret:users:read; ci:x:posts:read posts:write")]))
-                .unwrap();
+        let config = Config::from(&Env::from_pairs(&[(
+            "OAUTH_CLIENTS",
+            "posts-service:s3cret:users:read; ci:x:posts:read posts:write",
+        )]))
+        .unwrap();
         assert_eq!(config.oauth_clients.len(), 2);
         assert_eq!(config.oauth_clients[0].id, "posts-service");
         assert!(config.oauth_clients[0].secret.matches("s3cret"));
         assert_eq!(config.oauth_clients[1].scopes.to_string(), "posts:read posts:write");
         // A colon in the secret shifts the split: "cr:et:users:read" is not a scope list.
-        let err = Config::from(&env(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();
+        let err = Config::from(&Env::from_pairs(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();
         assert!(format!("{err:#}").contains("OAUTH_CLIENTS"), "{err:#}");
         assert!(!format!("{err:#}").contains("cr:et"), "the error must not quote the secret: {err:#}");
     }
@@ -214,7 +210,9 @@ mod tests {
             ("OAUTH_CLIENTS", "123:secret:users:read"),
             ("OAUTH_CLIENTS", "a:secret:"),
         ] {
-            let err = Config::from(&env(&[(key, value)])).err().unwrap_or_else(|| panic!("{key}={value} was accepted"));
+            let err = Config::from(&Env::from_pairs(&[(key, value)]))
+                .err()
+                .unwrap_or_else(|| panic!("{key}={value} was accepted"));
             assert!(format!("{err:#}").contains(key), "{key}={value}: {err:#}");
         }
     }
@@ -223,16 +221,21 @@ mod tests {
     fn production_refuses_weak_and_placeholder_client_secrets() {
         for secret in ["tiny-1", "<posts-client-secret>", "aaaaaaaaaaaaaaaaaaaa"] {
             let clients = format!("svc:{secret}:users:read");
-            let err = Config::from(&env(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", &clients)])).err().unwrap();
+            let err = Config::from(&Env::from_pairs(&[("APP_ENV", "production"), ("OAUTH_CLIENTS", &clients)]))
+                .err()
+                .unwrap();
             assert!(format!("{err:#}").contains("strong secret"), "{secret}: {err:#}");
             assert!(!format!("{err:#}").contains(secret), "the error must not quote the secret: {err:#}");
-            assert!(Config::from(&env(&[("OAUTH_CLIENTS", &clients)])).is_ok(), "development accepts {secret}");
+            assert!(
+                Config::from(&Env::from_pairs(&[("OAUTH_CLIENTS", &clients)])).is_ok(),
+                "development accepts {secret}"
+            );
         }
     }
 
     #[test]
     fn debug_output_holds_no_secret() {
-        let config = Config::from(&env(&[("OAUTH_CLIENTS", "svc:topsecretvalue123:users:read")])).unwrap();
+        let config = Config::from(&Env::from_pairs(&[("OAUTH_CLIENTS", "svc:topsecretvalue123:users:read")])).unwrap();
         assert!(!format!("{config:?}").contains("topsecret"));
     }
 }

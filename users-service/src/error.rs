@@ -7,7 +7,7 @@ use crate::throttle::Refusal;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use auth_common::service::db::DbError;
+use auth_common::service::db::{DbError, QueryError};
 use auth_common::service::errors::{
     ErrorBody, error_response, error_response_builder, internal_response, unavailable_response,
 };
@@ -93,12 +93,16 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => Self::NotFound("no such resource"),
-            e if auth_common::service::db::is_unique_violation(&e) => Self::Conflict("that resource exists already"),
-            e => Self::Internal(anyhow::Error::new(e).context("database query failed")),
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        if e.is_not_found() {
+            Self::NotFound("no such resource")
+        } else if e.is_unique_violation() {
+            Self::Conflict("that resource exists already")
+        } else {
+            // The whole chain (which query, then diesel's message) is logged once, when the
+            // response is built; the body says only that something went wrong.
+            Self::Internal(anyhow::Error::new(e))
         }
     }
 }
@@ -202,6 +206,24 @@ mod tests {
             let body: ErrorBody = serde_json::from_slice(&response.into_body().try_into_bytes().unwrap()).unwrap();
             assert_eq!(body.error, code, "{name}");
             assert!(!body.error_description.contains("SELECT"), "{name} leaks internals");
+        }
+    }
+
+    #[test]
+    fn a_failed_query_maps_to_404_409_or_a_generic_500() {
+        let failed = |source| ApiError::from(QueryError { query: "inserting a user", source });
+        let taken = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key value: (alice)".to_owned()),
+        );
+        let broken = diesel::result::Error::QueryBuilderError("SELECT secret FROM users".into());
+        for (err, status) in
+            [(failed(diesel::result::Error::NotFound), 404), (failed(taken), 409), (failed(broken), 500)]
+        {
+            let response = err.error_response();
+            assert_eq!(response.status().as_u16(), status);
+            let body = String::from_utf8_lossy(&response.into_body().try_into_bytes().unwrap()).into_owned();
+            assert!(!body.contains("SELECT") && !body.contains("alice"), "the body leaks the query: {body}");
         }
     }
 

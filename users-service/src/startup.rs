@@ -38,10 +38,11 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
     let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
     let keys = Arc::new(KeyRing::load(&config.keys_dir, config.common.app_env)?);
-    let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone());
+    let (hangups, hangup_listener) = auth_common::service::hangup::forward_hangups("signing keys reload");
+    let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone(), hangups);
     let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), keys.clone()));
     let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
-    let passwords = PasswordHasher::default();
+    let passwords = PasswordHasher::new()?;
     passwords.warm_up();
     let memory_releaser = passwords.spawn_releaser();
     let state = web::Data::new(AppState {
@@ -76,5 +77,5 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         cfg.app_data(state.clone());
         routes::configure(cfg);
     })?;
-    Ok(server.with_background(key_reloader).with_background(memory_releaser))
+    Ok(server.with_background(key_reloader).with_background(hangup_listener).with_background(memory_releaser))
 }

@@ -29,6 +29,11 @@ impl Env {
         Self { lookup: Box::new(move |key| map.get(key).cloned()) }
     }
 
+    /// Fixed pairs, for tests: `Env::from_pairs(&[("APP_ENV", "production")])`.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::from_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
     /// The value of `key`, if set and not empty.
     pub fn optional(&self, key: &str) -> Option<String> {
         (self.lookup)(key).filter(|v| !v.trim().is_empty())
@@ -142,19 +147,15 @@ mod tests {
         assert_eq!(weak_secret("q8Zr2LxV0pKs7TfW3mYc"), None);
     }
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-    }
-
     #[test]
     fn a_bad_value_names_the_key_and_the_value() {
-        let err = env(&[("PORT_SECS", "ten")]).parsed::<u64>("PORT_SECS", 1).unwrap_err().to_string();
+        let err = Env::from_pairs(&[("PORT_SECS", "ten")]).parsed::<u64>("PORT_SECS", 1).unwrap_err().to_string();
         assert!(err.starts_with("PORT_SECS: expected u64, got \"ten\""), "{err}");
     }
 
     #[test]
     fn unset_and_empty_values_take_the_default() {
-        let env = env(&[("EMPTY", "  ")]);
+        let env = Env::from_pairs(&[("EMPTY", "  ")]);
         assert_eq!(env.parsed::<u64>("EMPTY", 7).unwrap(), 7);
         assert_eq!(env.string("UNSET", "d"), "d");
         assert!(env.required("EMPTY").unwrap_err().to_string().contains("EMPTY"));
@@ -166,10 +167,10 @@ mod tests {
         let file = dir.path().join("secret");
         std::fs::write(&file, "from-file\n").unwrap();
         let path = file.display().to_string();
-        assert_eq!(env(&[("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("from-file"));
-        assert_eq!(env(&[("S", "direct")]).secret("S").unwrap().as_deref(), Some("direct"));
-        assert_eq!(env(&[]).secret("S").unwrap(), None);
-        let err = env(&[("S_FILE", "/no/such/file")]).secret("S").unwrap_err().to_string();
+        assert_eq!(Env::from_pairs(&[("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("from-file"));
+        assert_eq!(Env::from_pairs(&[("S", "direct")]).secret("S").unwrap().as_deref(), Some("direct"));
+        assert_eq!(Env::from_pairs(&[]).secret("S").unwrap(), None);
+        let err = Env::from_pairs(&[("S_FILE", "/no/such/file")]).secret("S").unwrap_err().to_string();
         assert!(err.starts_with("S_FILE: cannot read"), "{err}");
     }
 
@@ -179,7 +180,7 @@ mod tests {
         let file = dir.path().join("secret");
         std::fs::write(&file, "from-file").unwrap();
         let path = file.display().to_string();
-        let err = env(&[("S", "direct-value"), ("S_FILE", &path)]).secret("S").unwrap_err().to_string();
+        let err = Env::from_pairs(&[("S", "direct-value"), ("S_FILE", &path)]).secret("S").unwrap_err().to_string();
         assert!(err.starts_with("S and S_FILE are both set"), "{err}");
         assert!(!err.contains("direct-value") && !err.contains("from-file"), "{err}");
     }

@@ -110,13 +110,9 @@ mod tests {
 
     const DEFAULTS: CommonDefaults = CommonDefaults { port: 9999, database_file: "svc.db", audience: "svc-service" };
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::from_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-    }
-
     #[test]
     fn defaults_come_from_the_contract_and_the_service() {
-        let settings = CommonSettings::from_env(&env(&[]), DEFAULTS).unwrap();
+        let settings = CommonSettings::from_env(&Env::from_pairs(&[]), DEFAULTS).unwrap();
         assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:9999");
         assert_eq!((settings.database_url.as_str(), settings.database_max_connections), ("svc.db", 10));
         assert_eq!((settings.issuer.as_str(), settings.audience.as_str()), ("http://127.0.0.1:8081", "svc-service"));
@@ -136,7 +132,7 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "*"),
             ("APP_ENV", "staging"),
         ] {
-            let err = CommonSettings::from_env(&env(&[(key, value)]), DEFAULTS)
+            let err = CommonSettings::from_env(&Env::from_pairs(&[(key, value)]), DEFAULTS)
                 .err()
                 .unwrap_or_else(|| panic!("{key}={value} was accepted"));
             assert!(format!("{err:#}").contains(key), "{key}={value}: {err:#}");
@@ -145,8 +141,11 @@ mod tests {
 
     #[test]
     fn the_verifier_gets_what_was_read() {
-        let settings =
-            CommonSettings::from_env(&env(&[("JWT_LEEWAY_SECS", "5"), ("JWT_CACHE_ENTRIES", "0")]), DEFAULTS).unwrap();
+        let settings = CommonSettings::from_env(
+            &Env::from_pairs(&[("JWT_LEEWAY_SECS", "5"), ("JWT_CACHE_ENTRIES", "0")]),
+            DEFAULTS,
+        )
+        .unwrap();
         let verifier = settings.verifier_settings();
         assert_eq!((verifier.audience.as_str(), verifier.leeway_secs, verifier.cache_entries), ("svc-service", 5, 0));
     }
@@ -154,7 +153,8 @@ mod tests {
     #[test]
     fn debug_output_shows_the_backend_not_the_database_url() {
         let settings =
-            CommonSettings::from_env(&env(&[("DATABASE_URL", "postgres://u:db-password@h/d")]), DEFAULTS).unwrap();
+            CommonSettings::from_env(&Env::from_pairs(&[("DATABASE_URL", "postgres://u:db-password@h/d")]), DEFAULTS)
+                .unwrap();
         let shown = format!("{settings:?}");
         assert!(shown.contains("Postgres") && !shown.contains("db-password"), "{shown}");
     }

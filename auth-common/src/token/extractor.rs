@@ -13,7 +13,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::token::auth_error::AuthError;
 use crate::token::claims::AccessClaims;
-use crate::token::reject_reason::RejectReason;
+use crate::token::reject_reason::{MISSING_TOKEN_LABEL, RejectReason};
 use crate::token::scope::ScopeSet;
 use crate::token::verifier::{MAX_TOKEN_BYTES, Verifier};
 
@@ -97,7 +97,7 @@ impl FromRequest for Caller {
             let token = token.inspect_err(|e| {
                 let label = match e {
                     AuthError::Rejected(reason) => reason.label(),
-                    AuthError::Missing => "missing",
+                    AuthError::Missing => MISSING_TOKEN_LABEL,
                     _ => "malformed",
                 };
                 req.extensions_mut().insert(TokenRejected(label));

@@ -6,6 +6,7 @@
 //! - [`signing_key`]: RSA signing keys, named by their RFC 7638 thumbprint.
 //! - [`key_source`]: where a verifier gets its public keys ([`key_source::KeySource`]).
 //! - `jwks_cache` (feature `jwks`): the cached JWKS a resource server verifies with.
+//! - [`sha256`]: the digest of tokens and secrets.
 //! - [`verifier`]: RS256 verification with every check jsonwebtoken leaves to the caller,
 //!   and its cache of verified tokens.
 //! - [`reject_reason`]: why a token was refused, as a metric label and a client sentence.
@@ -20,6 +21,7 @@ pub mod jwks_cache;
 pub mod key_source;
 pub mod reject_reason;
 pub mod scope;
+pub mod sha256;
 pub mod signing_key;
 pub mod verifier;
 

@@ -7,10 +7,7 @@ pub struct PostId(i64);
 impl PostId {
     /// Parses a decimal id from a path; anything else cannot be a post.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(Self(id)),
-            _ => Err(ApiError::NotFound("no such post")),
-        }
+        auth_common::service::positive_id::parse(raw).map(Self).ok_or(ApiError::NotFound("no such post"))
     }
 
     /// The number.

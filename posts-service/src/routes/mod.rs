@@ -1,8 +1,10 @@
 //! The routes of posts-service.
 //!
-//! [`table`] lists every route once: path, method, handler. [`configure`] registers them
-//! grouped by path (so a known path with another method answers 405), and a test compares
-//! the table with the OpenAPI document: a route cannot be added without documentation.
+//! [`table`] lists every route of this service once: path, method, handler. [`configure`]
+//! registers them grouped by path (so a known path with another method answers 405),
+//! with the routes every service has (`auth_common::service::operations`: health,
+//! metrics), and a test compares the whole table with the OpenAPI document: a route
+//! cannot be added without documentation.
 
 pub mod posts;
 pub mod public;
@@ -20,13 +22,11 @@ pub fn table() -> RouteTable {
         ("/posts/{id}", Method::PUT, web::put().to(posts::update_post)),
         ("/posts/{id}", Method::DELETE, web::delete().to(posts::delete_post)),
         ("/public/posts", Method::GET, web::get().to(public::list_public_posts)),
-        ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
-        ("/health/ready", Method::GET, web::get().to(auth_common::service::health::ready)),
-        ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
-/// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
+/// Registers every route of [`table`] and the operations routes, then `/openapi.json`
+/// and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     auth_common::service::http::routes::register_api(
         cfg,

@@ -3,19 +3,19 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use auth_common::service::db::blocking;
+use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::extractor::Caller;
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::api_types::{Author, PageQuery, PostPage, PostView};
 use crate::db::models::NewPost;
 use crate::db::posts::{self, OwnedWrite};
 use crate::domain::{PostContent, PostId, PostTitle};
 use crate::error::{ApiError, ApiResult};
-use crate::feed::{self, LookupAs, PageQuery, PostPage, PostView};
+use crate::feed::{self, LookupAs};
 use crate::state::AppState;
-use crate::users_client::Author;
 
 /// The body of create and update.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -72,7 +72,7 @@ pub async fn create_post(
             created_at: now,
             updated_at: now,
         };
-        posts::insert(conn, &new).map_err(ApiError::from)
+        posts::insert(conn, &new).context("inserting a post").map_err(ApiError::from)
     })
     .await?;
     let location = format!("/posts/{}", row.id);
@@ -119,7 +119,10 @@ pub async fn list_posts(
 pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     caller.require_scope("posts:read")?;
     let id = PostId::parse(&path)?;
-    let row = blocking(&state.pool, move |conn| posts::find(conn, id).map_err(ApiError::from)).await?;
+    let row = blocking(&state.pool, move |conn| {
+        posts::find(conn, id).context("loading a post by id").map_err(ApiError::from)
+    })
+    .await?;
     let row = row.ok_or(ApiError::NotFound("no such post"))?;
     Ok(HttpResponse::Ok().json(feed::single(&state, row, LookupAs::Caller(&caller.token)).await))
 }
@@ -152,7 +155,9 @@ pub async fn update_post(
     let id = PostId::parse(&path)?;
     let (title, content) = body.into_inner().parse()?;
     let outcome = blocking(&state.pool, move |conn| {
-        posts::update(conn, id, author, &title, &content, Utc::now().naive_utc()).map_err(ApiError::from)
+        posts::update(conn, id, author, &title, &content, Utc::now().naive_utc())
+            .context("updating a post of its author")
+            .map_err(ApiError::from)
     })
     .await?;
     match outcome {
@@ -182,7 +187,11 @@ pub async fn delete_post(
     caller.require_scope("posts:write")?;
     let author = caller.user_id()?;
     let id = PostId::parse(&path)?;
-    match blocking(&state.pool, move |conn| posts::delete(conn, id, author).map_err(ApiError::from)).await? {
+    match blocking(&state.pool, move |conn| {
+        posts::delete(conn, id, author).context("deleting a post of its author").map_err(ApiError::from)
+    })
+    .await?
+    {
         OwnedWrite::Done(()) => Ok(HttpResponse::NoContent().finish()),
         OwnedWrite::NotOwner => Err(ApiError::Forbidden("only the author may delete this post")),
         OwnedWrite::Missing => Err(ApiError::NotFound("no such post")),

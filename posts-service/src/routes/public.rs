@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use crate::error::ApiResult;
 use auth_common::service::errors::ErrorBody;
 
-use crate::feed::{self, LookupAs, PageQuery, PostPage};
+use crate::api_types::{PageQuery, PostPage};
+use crate::feed::{self, LookupAs};
 use crate::state::AppState;
 
 /// The same list as `GET /posts`, no token needed. With no caller token to pass on, the

@@ -1,3 +1,5 @@
+//! User ids: one, as a path names it, or a batch, as `GET /users?ids=` lists them.
+
 use crate::error::ApiError;
 
 /// A user id: a positive integer.
@@ -12,8 +14,7 @@ impl UserId {
 
     /// Parses a decimal id; anything else is not an id we could have issued.
     pub fn parse(raw: &str) -> Option<Self> {
-        let id: i64 = raw.parse().ok()?;
-        (id > 0 && raw.bytes().all(|b| b.is_ascii_digit())).then_some(Self(id))
+        auth_common::service::positive_id::parse(raw).map(Self)
     }
 
     /// The number.

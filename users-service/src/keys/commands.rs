@@ -1,4 +1,4 @@
-//! The keys commands: `users-service keys list | rotate | retire KID`.
+//! The keys commands: `users-service keys list | init | rotate | retire KID`.
 //!
 //! They work on `JWT_KEYS_DIR` with the service's own settings, and only ever write state
 //! files that leave a key to sign with. A running users-service sees their changes within

@@ -1,9 +1,11 @@
 //! Keeps a running users-service's keys in step with `JWT_KEYS_DIR`: a re-read every
-//! second, and at once on `SIGHUP`.
+//! 500 ms, and at once when `wake` is notified (on `SIGHUP`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use super::KeyRing;
 
@@ -11,22 +13,13 @@ use super::KeyRing;
 const INTERVAL: Duration = Duration::from_millis(500);
 
 /// Runs until the returned task is aborted.
-pub fn spawn(ring: Arc<KeyRing>, dir: PathBuf) -> tokio::task::JoinHandle<()> {
+pub fn spawn(ring: Arc<KeyRing>, dir: PathBuf, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(signal) => Some(signal),
-            Err(e) => {
-                log::warn!("cannot listen for SIGHUP ({e}); keys reload every {INTERVAL:?} only");
-                None
-            }
-        };
         let mut last_error = None;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(INTERVAL) => {}
-                Some(()) = async { match hangup.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
-                    log::info!("SIGHUP: reloading signing keys");
-                }
+                _ = wake.notified() => log::info!("SIGHUP: reloading signing keys"),
             }
             let (ring, folder) = (ring.clone(), dir.clone());
             let result = tokio::task::spawn_blocking(move || ring.reload(&folder)).await;

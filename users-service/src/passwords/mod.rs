@@ -9,7 +9,7 @@
 mod memory;
 mod phc;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::anyhow;
 use argon2::Params;
@@ -29,37 +29,50 @@ use memory::MemoryPool;
 /// always mapped on its own and unmapped when `memory` releases it (docs/benchmarks.md).
 const M_COST_KIB: u32 = 47_104;
 
-fn params() -> Params {
-    Params::new(M_COST_KIB, 1, 1, None).unwrap_or_default()
+/// The parameters of new hashes. Written out, they can only be wrong by an edit; argon2
+/// would then fall back to its defaults, which are weaker, so the service refuses to
+/// start instead.
+fn params() -> anyhow::Result<Params> {
+    Params::new(M_COST_KIB, 1, 1, None)
+        .map_err(|e| anyhow!("the Argon2id parameters (m = {M_COST_KIB} KiB, t = 1, p = 1) are invalid: {e}"))
 }
 
 /// A hash of a password nobody has, verified when a login names an unknown user so that
-/// the answer takes as long as for a wrong password.
-static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
-    let mut memory = vec![argon2::Block::default(); M_COST_KIB as usize];
-    phc::hash(&params(), b"no user has this password", &mut memory).ok()
-});
+/// the answer takes as long as for a wrong password. Made with the hashers' parameters,
+/// which are the same for every hasher.
+static DUMMY_HASH: OnceLock<Option<String>> = OnceLock::new();
+
+/// The dummy hash, computed on first use: a whole hash's work, so only off the async workers.
+fn dummy_hash(params: &Params) -> Option<&'static str> {
+    DUMMY_HASH
+        .get_or_init(|| {
+            let mut memory = vec![argon2::Block::default(); M_COST_KIB as usize];
+            phc::hash(params, b"no user has this password", &mut memory).ok()
+        })
+        .as_deref()
+}
 
 /// Hashes and verifies passwords with bounded concurrency and reused memory.
 #[derive(Clone)]
 pub struct PasswordHasher {
+    params: Params,
     permits: Arc<Semaphore>,
     concurrency: usize,
     memory: Arc<MemoryPool>,
 }
 
-impl Default for PasswordHasher {
-    fn default() -> Self {
+impl PasswordHasher {
+    /// A hasher with one permit per core; an error when the parameters are invalid.
+    pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self {
+        Ok(Self {
+            params: params()?,
             permits: Arc::new(Semaphore::new(cores)),
             concurrency: cores,
             memory: Arc::new(MemoryPool::new(M_COST_KIB as usize)),
-        }
+        })
     }
-}
 
-impl PasswordHasher {
     /// How many hashes may run at once: one per core.
     pub fn concurrency(&self) -> usize {
         self.concurrency
@@ -67,7 +80,7 @@ impl PasswordHasher {
 
     /// Computes the dummy hash now rather than on the first login.
     pub fn warm_up(&self) {
-        LazyLock::force(&DUMMY_HASH);
+        dummy_hash(&self.params);
     }
 
     /// Gives the hashing memory back to the system whenever logins pause. Call once,
@@ -85,10 +98,10 @@ impl PasswordHasher {
 
     /// The PHC string of a new password, with a fresh random salt.
     pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
-        let memory = self.memory.clone();
+        let (memory, params) = (self.memory.clone(), self.params.clone());
         self.run(move || {
             let mut buffer = memory.take(M_COST_KIB as usize);
-            let hashed = phc::hash(&params(), password.expose().as_bytes(), &mut buffer);
+            let hashed = phc::hash(&params, password.expose().as_bytes(), &mut buffer);
             memory.give(buffer);
             hashed
         })
@@ -98,11 +111,14 @@ impl PasswordHasher {
     /// Whether `password` matches `stored`; with no stored hash (unknown user), checks
     /// against the dummy hash and answers `false`, taking the same time.
     pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<bool, ApiError> {
-        let memory = self.memory.clone();
+        let (memory, params) = (self.memory.clone(), self.params.clone());
         self.run(move || {
             let (hash, known) = match stored {
                 Some(hash) => (hash, true),
-                None => (DUMMY_HASH.clone().ok_or_else(|| anyhow!("the dummy hash could not be computed"))?, false),
+                None => {
+                    let dummy = dummy_hash(&params).ok_or_else(|| anyhow!("the dummy hash could not be computed"))?;
+                    (dummy.to_owned(), false)
+                }
             };
             // A stored hash that does not parse is a wrong password, not a server error.
             let Ok(stored) = phc::Stored::parse(&hash) else {
@@ -141,7 +157,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_hash_verifies_only_its_own_password() {
-        let hasher = PasswordHasher::default();
+        let hasher = PasswordHasher::new().unwrap();
         let hash = hasher.hash(password("correct horse battery")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=47104,t=1,p=1$"), "{hash}");
         assert!(hasher.verify(password("correct horse battery"), Some(hash.clone())).await.unwrap());
@@ -154,26 +170,26 @@ mod tests {
         // carries its own parameters.
         let old = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).unwrap());
         let hash = old.hash_password(b"correct horse battery").unwrap().to_string();
-        let hasher = PasswordHasher::default();
+        let hasher = PasswordHasher::new().unwrap();
         assert!(hasher.verify(password("correct horse battery"), Some(hash)).await.unwrap());
     }
 
     #[actix_web::test]
     async fn our_hashes_are_standard_phc_strings_the_argon2_crate_verifies() {
-        let hash = PasswordHasher::default().hash(password("correct horse battery")).await.unwrap();
+        let hash = PasswordHasher::new().unwrap().hash(password("correct horse battery")).await.unwrap();
         assert!(Argon2::default().verify_password(b"correct horse battery", hash.as_str()).is_ok());
         assert!(Argon2::default().verify_password(b"correct horse batterY", hash.as_str()).is_err());
     }
 
     #[actix_web::test]
     async fn a_corrupt_stored_hash_is_a_wrong_password_not_an_error() {
-        let hasher = PasswordHasher::default();
+        let hasher = PasswordHasher::new().unwrap();
         assert!(!hasher.verify(password("correct horse battery"), Some("$argon2id$garbage".into())).await.unwrap());
     }
 
     #[actix_web::test]
     async fn the_same_password_gets_a_different_salt_each_time() {
-        let hasher = PasswordHasher::default();
+        let hasher = PasswordHasher::new().unwrap();
         let a = hasher.hash(password("same password")).await.unwrap();
         let b = hasher.hash(password("same password")).await.unwrap();
         assert_ne!(a, b);
@@ -181,7 +197,7 @@ mod tests {
 
     #[actix_web::test]
     async fn an_unknown_user_never_verifies() {
-        let hasher = PasswordHasher::default();
+        let hasher = PasswordHasher::new().unwrap();
         assert!(!hasher.verify(password("no user has this password"), None).await.unwrap());
     }
 }

@@ -2,7 +2,7 @@
 //! forbids and discovery does not advertise; it answers with the same token response.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::service::db::blocking;
+use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::scope::{ScopeSet, USER_SCOPES};
 use chrono::Utc;
@@ -58,7 +58,10 @@ pub async fn login(
     };
     let user = match Username::parse(&body.username) {
         Ok(username) => {
-            blocking(&state.pool, move |conn| users::find_by_username(conn, &username).map_err(ApiError::from)).await?
+            blocking(&state.pool, move |conn| {
+                users::find_by_username(conn, &username).context("loading a user by username").map_err(ApiError::from)
+            })
+            .await?
         }
         Err(_) => None,
     };

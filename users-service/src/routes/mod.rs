@@ -1,8 +1,10 @@
 //! The routes of users-service.
 //!
-//! [`table`] lists every route once: path, method, handler. [`configure`] registers them
-//! grouped by path (so a known path with another method answers 405), and a test compares
-//! the table with the OpenAPI document: a route cannot be added without documentation.
+//! [`table`] lists every route of this service once: path, method, handler. [`configure`]
+//! registers them grouped by path (so a known path with another method answers 405),
+//! with the routes every service has (`auth_common::service::operations`: health,
+//! metrics), and a test compares the whole table with the OpenAPI document: a route
+//! cannot be added without documentation.
 
 pub mod login;
 pub mod oauth;
@@ -27,13 +29,11 @@ pub fn table() -> RouteTable {
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),
         ("/.well-known/openid-configuration", Method::GET, web::get().to(well_known::openid_configuration)),
         ("/public-key", Method::GET, web::get().to(well_known::public_key)),
-        ("/health/live", Method::GET, web::get().to(auth_common::service::health::live)),
-        ("/health/ready", Method::GET, web::get().to(auth_common::service::health::ready)),
-        ("/metrics", Method::GET, web::get().to(auth_common::service::observability::metrics::serve)),
     ]
 }
 
-/// Registers every route of [`table`], then `/openapi.json` and the `/docs` page.
+/// Registers every route of [`table`] and the operations routes, then `/openapi.json`
+/// and the `/docs` page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     auth_common::service::http::routes::register_api(
         cfg,

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::service::db::blocking;
+use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::extractor::Caller;
 use chrono::{DateTime, Utc};
@@ -83,7 +83,7 @@ pub async fn create_user(
             password_hash: &password_hash,
             created_at: Utc::now().naive_utc(),
         };
-        users::insert(conn, &new).map_err(|e| match ApiError::from(e) {
+        users::insert(conn, &new).context("inserting a user").map_err(|e| match ApiError::from(e) {
             ApiError::Conflict(_) => ApiError::Conflict("that username is taken"),
             other => other,
         })
@@ -110,7 +110,10 @@ pub async fn create_user(
 )]
 pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let id = UserId::new(caller.user_id()?);
-    let row = blocking(&state.pool, move |conn| users::find_by_id(conn, id).map_err(ApiError::from)).await?;
+    let row = blocking(&state.pool, move |conn| {
+        users::find_by_id(conn, id).context("loading a user by id").map_err(ApiError::from)
+    })
+    .await?;
     let row = row.ok_or(ApiError::NotFound("this user no longer exists"))?;
     Ok(private(HttpResponse::Ok()).json(PrivateUser::from(row)))
 }
@@ -178,7 +181,10 @@ async fn profiles(state: &AppState, ids: &[i64]) -> ApiResult<Vec<PublicUser>> {
     let mut found = lookup.found;
     if !lookup.missing.is_empty() {
         let missing = lookup.missing;
-        let rows = blocking(&state.pool, move |conn| users::find_many(conn, &missing).map_err(ApiError::from)).await?;
+        let rows = blocking(&state.pool, move |conn| {
+            users::find_many(conn, &missing).context("loading users by id").map_err(ApiError::from)
+        })
+        .await?;
         let read: Vec<PublicUser> = rows.into_iter().map(PublicUser::from).collect();
         state.profiles.remember(&read);
         found.extend(read);

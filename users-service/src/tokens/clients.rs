@@ -3,7 +3,7 @@
 use std::fmt;
 
 use auth_common::token::scope::ScopeSet;
-use aws_lc_rs::digest::{SHA256, digest};
+use auth_common::token::sha256;
 
 use crate::error::OAuthError;
 
@@ -18,13 +18,13 @@ pub struct ClientSecret([u8; 32]);
 impl ClientSecret {
     /// Hashes `secret`.
     pub fn new(secret: &str) -> Self {
-        Self(sha256(secret))
+        Self(sha256::digest(secret.as_bytes()))
     }
 
     /// Whether `candidate` is the secret, in time that does not depend on where they differ.
     pub fn matches(&self, candidate: &str) -> bool {
         #[allow(deprecated)]
-        aws_lc_rs::constant_time::verify_slices_are_equal(&self.0, &sha256(candidate)).is_ok()
+        aws_lc_rs::constant_time::verify_slices_are_equal(&self.0, &sha256::digest(candidate.as_bytes())).is_ok()
     }
 }
 
@@ -32,12 +32,6 @@ impl fmt::Debug for ClientSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ClientSecret([redacted])")
     }
-}
-
-fn sha256(value: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, value.as_bytes()).as_ref());
-    out
 }
 
 /// A service account.

@@ -8,8 +8,8 @@
 
 use std::fmt;
 
+use auth_common::service::db::QueryContext;
 use auth_common::token::scope::ScopeSet;
-use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
@@ -52,7 +52,7 @@ impl fmt::Debug for RefreshToken {
 /// The stored form of a token: hex SHA-256. A fast hash is right here, unlike for
 /// passwords: the token has 256 bits of entropy, so there is nothing to brute-force.
 pub fn hash(token: &str) -> String {
-    digest(&SHA256, token.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    auth_common::token::sha256::hex(token.as_bytes())
 }
 
 /// Where a refresh ended.
@@ -91,7 +91,8 @@ pub fn start_family(
             issued_at: now,
             expires_at: now + ttl,
         },
-    )?;
+    )
+    .context("storing the first refresh token of a family")?;
     Ok(token)
 }
 
@@ -116,7 +117,8 @@ pub fn rotate(
     now: NaiveDateTime,
 ) -> Result<Rotated, ApiError> {
     let presented_hash = hash(presented);
-    let Some(row) = refresh_tokens::find_by_hash(conn, &presented_hash)? else {
+    let Some(row) = refresh_tokens::find_by_hash(conn, &presented_hash).context("loading a refresh token by hash")?
+    else {
         return Err(OAuthError::InvalidGrant("the refresh token is invalid").into());
     };
     check_usable(&row, request, now)?;
@@ -130,26 +132,28 @@ pub fn rotate(
     }
     let scopes = granted_scopes(&row, request)?;
     let successor = RefreshToken::generate()?;
-    let outcome = conn.transaction(|conn| {
-        // The conditional UPDATE comes first: it takes the write lock before anything else
-        // is read, so of two concurrent uses exactly one spends the token.
-        if !refresh_tokens::spend(conn, &presented_hash, now)? {
-            return Ok(None);
-        }
-        refresh_tokens::insert(
-            conn,
-            &NewRefreshToken {
-                token_hash: &successor.hash(),
-                family_id: &row.family_id,
-                user_id: row.user_id,
-                client_id: &row.client_id,
-                scope: &row.scope,
-                issued_at: now,
-                expires_at: row.expires_at,
-            },
-        )?;
-        users::find_by_id(conn, UserId::new(row.user_id))
-    });
+    let outcome = conn
+        .transaction(|conn| {
+            // The conditional UPDATE comes first: it takes the write lock before anything else
+            // is read, so of two concurrent uses exactly one spends the token.
+            if !refresh_tokens::spend(conn, &presented_hash, now)? {
+                return Ok(None);
+            }
+            refresh_tokens::insert(
+                conn,
+                &NewRefreshToken {
+                    token_hash: &successor.hash(),
+                    family_id: &row.family_id,
+                    user_id: row.user_id,
+                    client_id: &row.client_id,
+                    scope: &row.scope,
+                    issued_at: now,
+                    expires_at: row.expires_at,
+                },
+            )?;
+            users::find_by_id(conn, UserId::new(row.user_id))
+        })
+        .context("spending a refresh token and storing its successor");
     match outcome {
         Ok(Some(user)) => Ok(Rotated { user, scopes, client_id: row.client_id, refresh_token: successor }),
         // Spent by a concurrent request a moment ago: that is reuse too.
@@ -183,7 +187,7 @@ fn granted_scopes(row: &RefreshTokenRow, request: &RefreshRequest) -> Result<Sco
 }
 
 fn revoke_on_reuse(conn: &mut DbConnection, row: &RefreshTokenRow, now: NaiveDateTime) -> ApiError {
-    match refresh_tokens::revoke_family(conn, &row.family_id, now) {
+    match refresh_tokens::revoke_family(conn, &row.family_id, now).context("revoking a reused refresh-token family") {
         Ok(revoked) => {
             log::warn!(
                 "refresh token reuse detected for user {} (family {}): revoked {revoked} token(s)",
@@ -204,10 +208,11 @@ pub fn revoke(
     client_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if let Some(row) = refresh_tokens::find_by_hash(conn, &hash(presented))?
+    if let Some(row) =
+        refresh_tokens::find_by_hash(conn, &hash(presented)).context("loading a refresh token to revoke")?
         && client_id.is_none_or(|client| client == row.client_id)
     {
-        refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+        refresh_tokens::revoke_family(conn, &row.family_id, now).context("revoking a refresh-token family")?;
     }
     Ok(())
 }

@@ -7,16 +7,19 @@
 //! - [`DbConnection`], [`Backend`]: the connection to either backend, and which one a URL selects.
 //! - `pool`: the connection pool, and its migrations.
 //! - `blocking`: running queries off the async workers, and the readiness ping.
+//! - [`QueryError`]: a failed query named by what it was doing (`.context("…")`).
 //! - [`Timestamp`]: `TIMESTAMP` columns read without re-parsing a format per value.
 
 use diesel::{PgConnection, SqliteConnection};
 
 mod blocking;
 mod pool;
+mod query_error;
 mod timestamp;
 
 pub use blocking::{DbError, blocking, ping};
 pub use pool::{ConnectionManager, DbPool, TrackedConnection, connect};
+pub use query_error::{QueryContext, QueryError};
 pub use timestamp::Timestamp;
 
 /// A connection to either backend.

@@ -8,9 +8,12 @@ use actix_web::{Route, web};
 /// table a test also compares with their OpenAPI document.
 pub type RouteTable = Vec<(&'static str, Method, Route)>;
 
-/// Registers `table` (see [`register_routes`]), then `/openapi.json` and the `/docs` page
-/// for `openapi`: what a service's `routes::configure` does.
+/// Registers a service's own route `table` and the operations routes (health, metrics;
+/// see [`register_routes`]), then `/openapi.json` and the `/docs` page for its own
+/// document `openapi` with the operations merged in: what a service's
+/// `routes::configure` does.
 pub fn register_api(cfg: &mut web::ServiceConfig, table: RouteTable, openapi: utoipa::openapi::OpenApi) {
+    let (table, openapi) = crate::service::operations::with_operations(table, openapi);
     register_routes(cfg, table);
     crate::service::openapi::register_docs(cfg, openapi);
 }

@@ -14,8 +14,6 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use aws_lc_rs::digest;
-
 use super::VerifiedToken;
 
 type TokenDigest = [u8; 32];
@@ -54,9 +52,7 @@ impl VerifiedCache {
     }
 
     pub(super) fn digest(token: &str) -> TokenDigest {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-        out
+        crate::token::sha256::digest(token.as_bytes())
     }
 
     /// The cached verification of `digest`, if still good at `now` under key-set `generation`.
