@@ -1,8 +1,6 @@
-//! The command line: serve (the default) or probe readiness, the commands every service
-//! has (`auth_common::service::cli`).
+//! The command line: serve (the default) or probe readiness.
 
-use auth_common::service::cli::ServiceCommand;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
@@ -11,13 +9,24 @@ use crate::config::Config;
 #[command(name = "posts-service", version)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<ServiceCommand>,
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
+    Healthcheck,
 }
 
 impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
-        let bind_addr = config.common.bind_addr;
-        self.command.unwrap_or_default().run(bind_addr, || crate::startup::build(config)).await
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => crate::startup::build(config).await?.run_until_stopped().await?,
+            Command::Healthcheck => auth_common::service::cli::healthcheck(config.common.bind_addr).await?,
+        }
+        Ok(())
     }
 }

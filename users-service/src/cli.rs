@@ -1,7 +1,6 @@
 //! The command line: serve (the default), or manage the signing keys with the service's
 //! own environment.
 
-use auth_common::service::cli::ServiceCommand;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -17,9 +16,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// `serve` (the default) and `healthcheck`, as every service has them.
-    #[command(flatten)]
-    Service(ServiceCommand),
+    /// Serve HTTP (the default).
+    Serve,
+    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
+    Healthcheck,
     /// Manage the signing keys in JWT_KEYS_DIR.
     Keys {
         #[command(subcommand)]
@@ -52,8 +52,9 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         let dir = config.keys_dir.clone();
-        match self.command.unwrap_or(Command::Service(ServiceCommand::Serve)) {
-            Command::Service(command) => command.run(config.common.bind_addr, || crate::startup::build(config)).await?,
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => crate::startup::build(config).await?.run_until_stopped().await?,
+            Command::Healthcheck => auth_common::service::cli::healthcheck(config.common.bind_addr).await?,
             Command::Keys { action: KeysAction::Init } => match commands::init(&dir)? {
                 Some(key) => println!("key {} created; it signs now", key.kid),
                 None => println!("{} holds a key already; nothing to do", dir.display()),

@@ -1,43 +1,23 @@
-//! The command line both binaries share: `serve` (the default) and `healthcheck`, and the
-//! `main` around them.
+//! What both binaries' command lines share: `serve` and `healthcheck` behave the same in
+//! each, and so does the `main` around them.
 //!
-//! A service's own `Cli` flattens [`ServiceCommand`] into its subcommands (users-service
-//! adds `keys …`), and its `main.rs` is `dotenvy`, the parse and [`run_main`].
+//! Each service keeps its own clap `Cli` (its name, its help, users-service's `keys …`);
+//! its `serve` arm runs the server its `startup` builds, its `healthcheck` arm calls
+//! [`healthcheck`], and its `main.rs` is `dotenvy`, the parse and [`run_main`].
 
-pub mod healthcheck;
+mod probe;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
-use crate::service::server::Server;
-
-/// The commands every service has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::Subcommand)]
-pub enum ServiceCommand {
-    /// Serve HTTP (the default).
-    #[default]
-    Serve,
-    /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
-    Healthcheck,
-}
-
-impl ServiceCommand {
-    /// Runs the command: `build` makes the server to serve; the probe asks `bind_addr`.
-    pub async fn run<F, B>(self, bind_addr: SocketAddr, build: F) -> anyhow::Result<()>
-    where
-        F: FnOnce() -> B,
-        B: Future<Output = anyhow::Result<Server>>,
-    {
-        match self {
-            Self::Serve => build().await?.run_until_stopped().await?,
-            Self::Healthcheck => {
-                if !healthcheck::ready(bind_addr).await {
-                    anyhow::bail!("not ready");
-                }
-            }
-        }
-        Ok(())
+/// `<service> healthcheck`: succeeds when the service listening on `bind_addr` answers
+/// `GET /health/ready` with 200 (see [`probe::ready`]); an error otherwise, which
+/// [`run_main`] turns into exit status 1.
+pub async fn healthcheck(bind_addr: SocketAddr) -> anyhow::Result<()> {
+    if !probe::ready(bind_addr).await {
+        anyhow::bail!("not ready");
     }
+    Ok(())
 }
 
 /// The body of a service binary's `main`: logging (`RUST_LOG`) and the crypto provider
