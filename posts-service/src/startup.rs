@@ -22,7 +22,7 @@ use crate::users_client::UsersClient;
 /// A post is at most 200 + 10 000 characters; 64 KiB leaves room for JSON escapes.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Binds `config.bind_addr` and builds the app.
+/// Binds `config.common.bind_addr` and builds the app.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let listener = Server::bind(config.common.bind_addr)?;
     build_with_listener(config, listener).await

@@ -25,7 +25,7 @@ use crate::tokens::clients::ClientRegistry;
 /// Bodies here are small JSON or forms; anything bigger is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
 
-/// Binds `config.bind_addr` and builds the app.
+/// Binds `config.common.bind_addr` and builds the app.
 pub async fn build(config: Config) -> anyhow::Result<Server> {
     let listener = Server::bind(config.common.bind_addr)?;
     build_with_listener(config, listener).await

@@ -12,7 +12,7 @@
 //! - [`hangup`]: `SIGHUP` forwarded to the task that reloads.
 //! - [`health`]: `/health/live`, and `/health/ready` over each service's own checks.
 //! - `cli` (feature `cli`): `serve`, `healthcheck` and the `main` both binaries share.
-//! - [`env`]: reading typed settings from the environment with errors that name the key.
+//! - [`env`](mod@env): reading typed settings from the environment with errors that name the key.
 //! - `settings` (feature `db`): the settings both services read, parsed once.
 //! - `db` (feature `db`): the database layer both services share.
 //! - [`positive_id`]: parsing the positive integer ids requests name.

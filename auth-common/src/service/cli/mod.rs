@@ -11,8 +11,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 /// `<service> healthcheck`: succeeds when the service listening on `bind_addr` answers
-/// `GET /health/ready` with 200 (see [`probe::ready`]); an error otherwise, which
-/// [`run_main`] turns into exit status 1.
+/// `GET /health/ready` with 200 within three seconds (a wildcard address is probed on
+/// loopback); an error otherwise, which [`run_main`] turns into exit status 1.
 pub async fn healthcheck(bind_addr: SocketAddr) -> anyhow::Result<()> {
     if !probe::ready(bind_addr).await {
         anyhow::bail!("not ready");
