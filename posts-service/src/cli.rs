@@ -1,5 +1,6 @@
 //! The command line: serve (the default) or probe readiness.
 
+use auth_common::clock::Clock;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -25,7 +26,7 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => Application::build(config).await?.run_until_stopped().await?,
+            Command::Serve => Application::build(config, Clock::system()).await?.run_until_stopped().await?,
             Command::Healthcheck => {
                 if !auth_common::service::healthcheck::ready(config.bind_addr).await {
                     anyhow::bail!("not ready");

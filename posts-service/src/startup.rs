@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use auth_common::clock::Clock;
 use auth_common::service::cors::cors;
 use auth_common::service::http::extractor_configs::{json_config, path_config, query_config};
 use auth_common::service::http::json_errors::json_errors;
@@ -34,15 +35,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `config.bind_addr` and builds the app.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// Binds `config.bind_addr` and builds the app, telling the time by `clock`
+    /// ([`Clock::system`] in production).
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-        Self::build_with_listener(config, listener).await
+        Self::build_with_listener(config, listener, clock).await
     }
 
     /// Builds the app on a listener bound already.
-    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Self> {
         auth_common::token::install_crypto_provider();
         let port = listener.local_addr()?.port();
         // One client for the process: connection reuse to users-service, and one place for
@@ -59,15 +61,15 @@ impl Application {
             .context("building the HTTP client")?;
         let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
         let fetches = metrics.clone();
-        let jwks =
-            Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch).with_observer(
-                Arc::new(move |result| {
+        let jwks = Arc::new(
+            JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch, clock.clone())
+                .with_observer(Arc::new(move |result| {
                     fetches.jwks_fetch(match result {
                         FetchResult::Success => "success",
                         FetchResult::Failure => "failure",
                     })
-                }),
-            ));
+                })),
+        );
         // The server starts at once; readiness waits for the first JWKS. SIGHUP refreshes
         // the keys at once (after an emergency key retirement, say).
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -82,6 +84,7 @@ impl Application {
                 cache_entries: config.jwt_cache_entries,
             },
             jwks.clone(),
+            clock.clone(),
         ));
         let (url, max) = (config.database_url.clone(), config.database_max_connections);
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
@@ -89,10 +92,11 @@ impl Application {
             pool,
             users: UsersClient::new(http, config.users_service_url.clone(), metrics.clone().into_inner())
                 .context("USERS_SERVICE_URL")?,
-            service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
+            service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone(), clock.clone()),
             jwks,
             users_timeout: config.users_timeout,
             metrics: metrics.clone().into_inner(),
+            clock,
         });
         log::info!("posts-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();

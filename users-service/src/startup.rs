@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use auth_common::clock::Clock;
 use auth_common::service::cors::cors;
 use auth_common::service::http::extractor_configs::{form_config, json_config, path_config, query_config};
 use auth_common::service::http::json_errors::json_errors;
@@ -37,21 +38,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `config.bind_addr` and builds the app.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// Binds `config.bind_addr` and builds the app, telling the time by `clock`
+    /// ([`Clock::system`] in production).
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-        Self::build_with_listener(config, listener).await
+        Self::build_with_listener(config, listener, clock).await
     }
 
     /// Builds the app on a listener bound already (tests bind port 0 first, so they know
     /// the address the issuer URL must name).
-    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Self> {
         auth_common::token::install_crypto_provider();
         let port = listener.local_addr()?.port();
         let (url, max) = (config.database_url.clone(), config.database_max_connections);
         let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
-        let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env)?);
+        let keys = Arc::new(KeyRing::load(&config.keys_dir, config.app_env, clock.clone())?);
         let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone());
         let verifier = web::Data::new(Verifier::new(
             VerifierSettings {
@@ -62,6 +64,7 @@ impl Application {
                 cache_entries: config.jwt_cache_entries,
             },
             keys.clone(),
+            clock.clone(),
         ));
         let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
         let passwords = PasswordHasher::default();
@@ -74,17 +77,23 @@ impl Application {
                 config.issuer.clone(),
                 config.access_token_ttl_secs,
                 metrics.clone().into_inner(),
+                clock.clone(),
             ),
             keys,
             clients: ClientRegistry::new(config.oauth_clients.clone()),
             passwords,
-            profiles: Profiles::new(config.user_cache_entries, Duration::from_secs(config.user_cache_ttl_secs)),
+            profiles: Profiles::new(
+                config.user_cache_entries,
+                Duration::from_secs(config.user_cache_ttl_secs),
+                clock.clone(),
+            ),
             issuer_url: config.issuer.clone(),
             jwks_max_age_secs: config.jwks_max_age_secs,
             refresh_token_ttl_secs: config.refresh_token_ttl_secs,
             refresh_token_idle_secs: config.refresh_token_idle_secs,
             guards: Guards::default(),
             trust_forwarded_for: config.trust_forwarded_for,
+            clock,
         });
         log::info!("users-service listening on {} ({config:?})", listener.local_addr()?);
         let cors_origins = config.cors_allowed_origins.clone();
