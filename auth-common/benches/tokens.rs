@@ -57,7 +57,7 @@ fn verifier(cache_entries: usize) -> Verifier {
         cache_entries,
         max_lifetime_secs: 3600,
     };
-    Verifier::new(settings, Arc::new(keys))
+    Verifier::new(settings, Arc::new(keys), auth_common::clock::Clock::system())
 }
 
 #[divan::bench]

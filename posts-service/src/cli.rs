@@ -1,5 +1,6 @@
 //! The command line: serve (the default) or probe readiness.
 
+use auth_common::clock::Clock;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -24,7 +25,7 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => crate::startup::build(config).await?.run_until_stopped().await?,
+            Command::Serve => crate::startup::build(config, Clock::system()).await?.run_until_stopped().await?,
             Command::Healthcheck => auth_common::service::cli::healthcheck(config.common.bind_addr).await?,
         }
         Ok(())

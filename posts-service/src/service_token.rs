@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use auth_common::clock::Clock;
 use auth_common::token::extractor::BearerToken;
 use tokio::sync::{Mutex, RwLock};
 
@@ -24,12 +25,13 @@ pub struct ServiceTokens {
     secret: Secret,
     cached: RwLock<Option<Cached>>,
     fetching: Mutex<()>,
+    clock: Clock,
 }
 
 impl ServiceTokens {
-    /// Tokens for the service account `client_id`.
-    pub fn new(client_id: String, secret: Secret) -> Self {
-        Self { client_id, secret, cached: RwLock::new(None), fetching: Mutex::new(()) }
+    /// Tokens for the service account `client_id`, renewed when `clock` says so.
+    pub fn new(client_id: String, secret: Secret, clock: Clock) -> Self {
+        Self { client_id, secret, cached: RwLock::new(None), fetching: Mutex::new(()), clock }
     }
 
     /// A live token: the cached one, or a new one from users-service.
@@ -46,7 +48,7 @@ impl ServiceTokens {
         // Renew at 80 % of the lifetime, so a token never expires in flight. The lifetime is
         // clamped first: an absurd `expires_in` must not overflow the clock arithmetic.
         let lifetime = lifetime.clamp(Duration::from_secs(1), Duration::from_secs(86_400));
-        let refresh_at = Instant::now() + lifetime.mul_f32(0.8);
+        let refresh_at = self.clock.instant() + lifetime.mul_f32(0.8);
         *self.cached.write().await = Some(Cached { token: token.clone(), refresh_at });
         Ok(token)
     }
@@ -60,6 +62,7 @@ impl ServiceTokens {
     }
 
     async fn fresh(&self) -> Option<BearerToken> {
-        self.cached.read().await.as_ref().filter(|c| Instant::now() < c.refresh_at).map(|c| c.token.clone())
+        let now = self.clock.instant();
+        self.cached.read().await.as_ref().filter(|c| now < c.refresh_at).map(|c| c.token.clone())
     }
 }

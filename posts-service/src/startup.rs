@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use anyhow::Context;
+use auth_common::clock::Clock;
 use auth_common::service::health::Readiness;
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::service::server::{Server, ServerSettings, SharedData, Threads};
@@ -22,14 +23,15 @@ use crate::users_client::UsersClient;
 /// A post is at most 200 + 10 000 characters; 64 KiB leaves room for JSON escapes.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Binds `config.common.bind_addr` and builds the app.
-pub async fn build(config: Config) -> anyhow::Result<Server> {
+/// Binds `config.common.bind_addr` and builds the app, telling the time by `clock`
+/// ([`Clock::system`] in production).
+pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Server> {
     let listener = Server::bind(config.common.bind_addr)?;
-    build_with_listener(config, listener).await
+    build_with_listener(config, listener, clock).await
 }
 
 /// Builds the app on a listener bound already.
-pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
+pub async fn build_with_listener(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Server> {
     auth_common::token::install_crypto_provider();
     // One client for the process: connection reuse to users-service, and one place for
     // the timeouts. The total timeout bounds connect + request + body. No redirects
@@ -45,19 +47,21 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         .context("building the HTTP client")?;
     let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
     let fetches = metrics.clone();
-    let jwks = Arc::new(JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch).with_observer(
-        Arc::new(move |result| {
-            fetches.jwks_fetch(match result {
-                FetchResult::Success => "success",
-                FetchResult::Failure => "failure",
-            })
-        }),
-    ));
+    let jwks = Arc::new(
+        JwksCache::new(http.clone(), config.jwks_url.clone(), config.jwks_min_refetch, clock.clone()).with_observer(
+            Arc::new(move |result| {
+                fetches.jwks_fetch(match result {
+                    FetchResult::Success => "success",
+                    FetchResult::Failure => "failure",
+                })
+            }),
+        ),
+    );
     // The server starts at once; readiness waits for the first JWKS. SIGHUP refreshes
     // the keys at once (after an emergency key retirement, say).
     let (hangups, hangup_listener) = auth_common::service::hangup::forward_hangups("the JWKS refreshes");
     let refresher = jwks.spawn_refresher(hangups);
-    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), jwks.clone()));
+    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), jwks.clone(), clock.clone()));
     let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
     let readiness = Readiness::default().database(pool.clone()).flag(
@@ -70,9 +74,10 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
         pool,
         users: UsersClient::new(http, config.users_service_url.clone(), metrics.clone().into_inner())
             .context("USERS_SERVICE_URL")?,
-        service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone()),
+        service_tokens: ServiceTokens::new(config.client_id.clone(), config.client_secret.clone(), clock.clone()),
         users_timeout: config.users_timeout,
         metrics: metrics.clone().into_inner(),
+        clock,
     });
     let settings = ServerSettings {
         name: "posts-service",

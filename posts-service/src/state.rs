@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_common::clock::Clock;
 use auth_common::service::db::DbPool;
 use auth_common::service::observability::metrics::Metrics;
 
@@ -21,4 +22,6 @@ pub struct AppState {
     pub users_timeout: Duration,
     /// The metrics.
     pub metrics: Arc<Metrics>,
+    /// The time: a post's creation and edit times.
+    pub clock: Clock,
 }

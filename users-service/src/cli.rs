@@ -1,6 +1,7 @@
 //! The command line: serve (the default), or manage the signing keys with the service's
 //! own environment.
 
+use auth_common::clock::Clock;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -52,22 +53,23 @@ impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         let dir = config.keys_dir.clone();
+        let clock = Clock::system();
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => crate::startup::build(config).await?.run_until_stopped().await?,
+            Command::Serve => crate::startup::build(config, clock).await?.run_until_stopped().await?,
             Command::Healthcheck => auth_common::service::cli::healthcheck(config.common.bind_addr).await?,
-            Command::Keys { action: KeysAction::Init } => match commands::init(&dir)? {
+            Command::Keys { action: KeysAction::Init } => match commands::init(&dir, &clock)? {
                 Some(key) => println!("key {} created; it signs now", key.kid),
                 None => println!("{} holds a key already; nothing to do", dir.display()),
             },
-            Command::Keys { action: KeysAction::List { json } } => print_keys(&commands::list(&dir)?, json)?,
+            Command::Keys { action: KeysAction::List { json } } => print_keys(&commands::list(&dir, &clock)?, json)?,
             Command::Keys { action: KeysAction::Rotate } => {
                 let times = RotationTimes {
                     publish_ahead_secs: config.jwks_max_age_secs,
                     outlive_secs: config.access_token_ttl_secs + config.common.leeway_secs,
                 };
-                let key = commands::rotate(&dir, times)?;
+                let key = commands::rotate(&dir, times, &clock)?;
                 match key.activates_at {
-                    Some(at) if at > chrono::Utc::now() => println!(
+                    Some(at) if at > clock.now() => println!(
                         "key {} is published now and signs from {}; the key it replaces signs until then \
                          and leaves the JWKS {} s later",
                         key.kid,
@@ -78,7 +80,7 @@ impl Cli {
                 }
             }
             Command::Keys { action: KeysAction::Retire { kid } } => {
-                let keys = commands::retire(&dir, &kid)?;
+                let keys = commands::retire(&dir, &kid, &clock)?;
                 println!("key {kid} retired: it no longer signs and has left the JWKS");
                 print_keys(&keys, false)?;
             }

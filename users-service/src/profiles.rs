@@ -21,6 +21,7 @@
 
 use std::time::{Duration, Instant};
 
+use auth_common::clock::Clock;
 use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
 use serde::Serialize;
@@ -53,6 +54,7 @@ pub struct Profiles {
     /// `None` when turned off.
     cache: Option<Cache<i64, Entry>>,
     ttl: Duration,
+    clock: Clock,
 }
 
 /// What the cache knew of a batch of ids.
@@ -64,10 +66,11 @@ pub struct Lookup {
 }
 
 impl Profiles {
-    /// Up to `entries` profiles, each kept for `ttl`; either at zero turns the cache off.
-    pub fn new(entries: usize, ttl: Duration) -> Self {
+    /// Up to `entries` profiles, each kept for `ttl` as `clock` counts it; either at zero
+    /// turns the cache off.
+    pub fn new(entries: usize, ttl: Duration, clock: Clock) -> Self {
         let cache = (entries > 0 && !ttl.is_zero()).then(|| Cache::new(entries));
-        Self { cache, ttl }
+        Self { cache, ttl, clock }
     }
 
     /// Splits `ids` into the profiles in memory and the ids still to look up.
@@ -77,9 +80,10 @@ impl Profiles {
         };
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
+        let now = self.clock.instant();
         for &id in ids {
             match cache.get(&id) {
-                Some(entry) if entry.stored.elapsed() < self.ttl => found.push(entry.user),
+                Some(entry) if now.saturating_duration_since(entry.stored) < self.ttl => found.push(entry.user),
                 _ => missing.push(id),
             }
         }
@@ -89,7 +93,7 @@ impl Profiles {
     /// Remembers profiles just read from the database.
     pub fn remember(&self, users: &[PublicUser]) {
         if let Some(cache) = &self.cache {
-            let stored = Instant::now();
+            let stored = self.clock.instant();
             for user in users {
                 cache.insert(user.id, Entry { user: user.clone(), stored });
             }
@@ -107,7 +111,7 @@ mod tests {
 
     #[test]
     fn remembered_profiles_are_found_and_the_rest_reported_missing() {
-        let profiles = Profiles::new(100, Duration::from_secs(60));
+        let profiles = Profiles::new(100, Duration::from_secs(60), Clock::system());
         assert_eq!(profiles.lookup(&[1, 2]).missing, [1, 2], "nothing cached yet");
         profiles.remember(&[user(1), user(3)]);
         let lookup = profiles.lookup(&[1, 2, 3]);
@@ -117,15 +121,19 @@ mod tests {
 
     #[test]
     fn entries_expire_after_the_ttl() {
-        let profiles = Profiles::new(100, Duration::from_millis(1));
+        let clock = auth_common::clock::TestClock::new();
+        let profiles = Profiles::new(100, Duration::from_millis(1), clock.clock());
         profiles.remember(&[user(1)]);
-        std::thread::sleep(Duration::from_millis(5));
+        clock.advance(Duration::from_millis(5));
         assert_eq!(profiles.lookup(&[1]).missing, [1]);
     }
 
     #[test]
     fn zero_entries_or_zero_ttl_turn_it_off() {
-        for profiles in [Profiles::new(0, Duration::from_secs(60)), Profiles::new(100, Duration::ZERO)] {
+        for profiles in [
+            Profiles::new(0, Duration::from_secs(60), Clock::system()),
+            Profiles::new(100, Duration::ZERO, Clock::system()),
+        ] {
             profiles.remember(&[user(1)]);
             let lookup = profiles.lookup(&[1]);
             assert!(lookup.found.is_empty());

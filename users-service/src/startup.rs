@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use anyhow::Context;
+use auth_common::clock::Clock;
 use auth_common::service::health::Readiness;
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::service::server::{Server, ServerSettings, SharedData, Threads};
@@ -25,22 +26,23 @@ use crate::tokens::clients::ClientRegistry;
 /// Bodies here are small JSON or forms; anything bigger is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
 
-/// Binds `config.common.bind_addr` and builds the app.
-pub async fn build(config: Config) -> anyhow::Result<Server> {
+/// Binds `config.common.bind_addr` and builds the app, telling the time by `clock`
+/// ([`Clock::system`] in production).
+pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Server> {
     let listener = Server::bind(config.common.bind_addr)?;
-    build_with_listener(config, listener).await
+    build_with_listener(config, listener, clock).await
 }
 
 /// Builds the app on a listener bound already (tests bind port 0 first, so they know
 /// the address the issuer URL must name).
-pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Server> {
+pub async fn build_with_listener(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Server> {
     auth_common::token::install_crypto_provider();
     let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
-    let keys = Arc::new(KeyRing::load(&config.keys_dir, config.common.app_env)?);
+    let keys = Arc::new(KeyRing::load(&config.keys_dir, config.common.app_env, clock.clone())?);
     let (hangups, hangup_listener) = auth_common::service::hangup::forward_hangups("signing keys reload");
     let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone(), hangups);
-    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), keys.clone()));
+    let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), keys.clone(), clock.clone()));
     let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
     let passwords = PasswordHasher::new()?;
     passwords.warm_up();
@@ -52,17 +54,23 @@ pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyho
             config.common.issuer.clone(),
             config.access_token_ttl_secs,
             metrics.clone().into_inner(),
+            clock.clone(),
         ),
         keys,
         clients: ClientRegistry::new(config.oauth_clients.clone()),
         passwords,
-        profiles: Profiles::new(config.user_cache_entries, Duration::from_secs(config.user_cache_ttl_secs)),
+        profiles: Profiles::new(
+            config.user_cache_entries,
+            Duration::from_secs(config.user_cache_ttl_secs),
+            clock.clone(),
+        ),
         issuer_url: config.common.issuer.clone(),
         jwks_max_age_secs: config.jwks_max_age_secs,
         refresh_token_ttl_secs: config.refresh_token_ttl_secs,
         refresh_token_idle_secs: config.refresh_token_idle_secs,
         guards: Guards::default(),
         trust_forwarded_for: config.trust_forwarded_for,
+        clock,
     });
     let shared =
         SharedData { metrics, verifier, readiness: web::Data::new(Readiness::default().database(state.pool.clone())) };

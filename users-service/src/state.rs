@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use auth_common::clock::Clock;
 use auth_common::service::db::DbPool;
 
 use crate::keys::KeyRing;
@@ -37,4 +38,6 @@ pub struct AppState {
     pub guards: Guards,
     /// Whether the client address comes from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The time: refresh-token lifetimes and idle limits, record timestamps.
+    pub clock: Clock,
 }

@@ -13,6 +13,9 @@
 //!
 //! **Outages.** A failed fetch keeps the keys we have: tokens signed with known keys keep
 //! verifying while users-service is down. Only unknown `kid`s fail, closed.
+//!
+//! **Time.** The cooldown and the freshness read the cache's [`Clock`]; only the moment
+//! the background task wakes up is left to tokio's timer.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -23,6 +26,7 @@ use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::Mutex;
 
+use crate::clock::Clock;
 use crate::token::key_source::{KeyMap, KeySource, keys_from_jwks};
 
 /// Cache lifetime when the response names no `max-age`.
@@ -58,8 +62,9 @@ pub type FetchObserver = Arc<dyn Fn(FetchResult) + Send + Sync>;
 
 struct Cached {
     keys: Arc<KeyMap>,
-    /// When the last fetch of any kind started: waiters share a fetch that started after them.
-    last_attempt: Option<Instant>,
+    /// How many fetches of any kind have started: waiters share a fetch that started after
+    /// they began to wait.
+    attempts: u64,
     /// When the last fetch caused by an unknown `kid` started: the cooldown counts from here,
     /// so scheduled refreshes never stand in the way of a key that just took over.
     last_on_demand: Option<Instant>,
@@ -78,24 +83,27 @@ pub struct JwksCache {
     observer: Option<FetchObserver>,
     /// Grows whenever a fetch changes the set of `kid`s (see [`KeySource::generation`]).
     generation: AtomicU64,
+    clock: Clock,
 }
 
 impl JwksCache {
-    /// A cache of the JWKS at `url`, fetched with `http` (whose timeouts bound each fetch).
-    pub fn new(http: reqwest::Client, url: String, min_refetch: Duration) -> Self {
+    /// A cache of the JWKS at `url`, fetched with `http` (whose timeouts bound each fetch);
+    /// `clock` tells when the cooldown is over and the keys are stale.
+    pub fn new(http: reqwest::Client, url: String, min_refetch: Duration, clock: Clock) -> Self {
         Self {
             http,
             url,
             min_refetch,
             cached: RwLock::new(Cached {
                 keys: Arc::new(KeyMap::new()),
-                last_attempt: None,
+                attempts: 0,
                 last_on_demand: None,
                 fresh_until: None,
             }),
             fetching: Mutex::new(()),
             observer: None,
             generation: AtomicU64::new(0),
+            clock,
         }
     }
 
@@ -133,24 +141,25 @@ impl JwksCache {
     /// fetch started within `min_refetch`; concurrent callers share one fetch. Returns the
     /// number of keys loaded.
     pub async fn refresh(&self) -> Result<usize, JwksError> {
-        let started_waiting = Instant::now();
+        let attempts_before = self.snapshot().attempts;
         let _flight = self.fetching.lock().await;
         let view = self.snapshot();
         // Someone fetched while we waited for the lock: share their result.
-        if view.last_attempt.is_some_and(|t| t >= started_waiting) {
+        if view.attempts > attempts_before {
             return if view.keys.is_empty() { Err(JwksError::CoolingDown) } else { Ok(view.keys.len()) };
         }
-        if view.last_on_demand.is_some_and(|t| t.elapsed() < self.min_refetch) {
+        let now = self.clock.instant();
+        if view.last_on_demand.is_some_and(|t| now.saturating_duration_since(t) < self.min_refetch) {
             return Err(JwksError::CoolingDown);
         }
-        self.update(|c| c.last_on_demand = Some(Instant::now()));
+        self.update(|c| c.last_on_demand = Some(now));
         self.fetch_now().await
     }
 
     /// Fetches regardless of the cooldown (the scheduled refresh). Callers hold the flight.
     async fn fetch_now(&self) -> Result<usize, JwksError> {
-        let started = Instant::now();
-        self.update(|c| c.last_attempt = Some(started));
+        let started = self.clock.instant();
+        self.update(|c| c.attempts += 1);
         let result = self.fetch().await;
         match &result {
             Ok((keys, max_age)) => {
@@ -222,7 +231,7 @@ impl JwksCache {
                         let max_age = cache
                             .snapshot()
                             .fresh_until
-                            .map(|t| t.saturating_duration_since(Instant::now()))
+                            .map(|t| t.saturating_duration_since(cache.clock.instant()))
                             .unwrap_or(DEFAULT_MAX_AGE);
                         (max_age / 2).max(Duration::from_millis(500))
                     }
@@ -243,7 +252,7 @@ impl JwksCache {
 
 struct CachedView {
     keys: Arc<KeyMap>,
-    last_attempt: Option<Instant>,
+    attempts: u64,
     last_on_demand: Option<Instant>,
     fresh_until: Option<Instant>,
 }
@@ -252,7 +261,7 @@ impl CachedView {
     fn of(c: &Cached) -> Self {
         Self {
             keys: c.keys.clone(),
-            last_attempt: c.last_attempt,
+            attempts: c.attempts,
             last_on_demand: c.last_on_demand,
             fresh_until: c.fresh_until,
         }

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::extractor::Caller;
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::api_types::{Author, PageQuery, PostPage, PostView};
@@ -63,8 +62,9 @@ pub async fn create_post(
     caller.require_scope("posts:write")?;
     let author = caller.user_id()?;
     let (title, content) = body.into_inner().parse()?;
+    let clock = state.clock.clone();
     let row = blocking(&state.pool, move |conn| {
-        let now = Utc::now().naive_utc();
+        let now = clock.now().naive_utc();
         let new = NewPost {
             user_id: author,
             title: title.as_str(),
@@ -154,8 +154,9 @@ pub async fn update_post(
     let author = caller.user_id()?;
     let id = PostId::parse(&path)?;
     let (title, content) = body.into_inner().parse()?;
+    let clock = state.clock.clone();
     let outcome = blocking(&state.pool, move |conn| {
-        posts::update(conn, id, author, &title, &content, Utc::now().naive_utc())
+        posts::update(conn, id, author, &title, &content, clock.now().naive_utc())
             .context("updating a post of its author")
             .map_err(ApiError::from)
     })

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use auth_common::clock::{Clock, TestClock};
 use auth_common::service::env::{AppEnv, Env};
 use auth_common::service::errors::ErrorBody;
 use auth_common::testing::TestDatabase;
@@ -51,8 +52,33 @@ pub async fn spawn_system_with(customize: impl FnOnce(&mut Config)) -> TestSyste
     spawn_configured(|_| {}, customize).await
 }
 
+/// The system on `clock`, which the test moves by hand, with posts-service's
+/// configuration changed by `customize`.
+pub async fn spawn_system_with_clock(clock: &TestClock, customize: impl FnOnce(&mut Config)) -> TestSystem {
+    spawn_on(clock.clock(), |_| {}, customize).await
+}
+
 /// The system, with both services' configurations changed.
 pub async fn spawn_configured(
+    customize_users: impl FnOnce(&mut users_service::config::Config),
+    customize_posts: impl FnOnce(&mut Config),
+) -> TestSystem {
+    spawn_on(Clock::system(), customize_users, customize_posts).await
+}
+
+/// The system with both services on `clock`, which the test moves by hand, and both
+/// services' configurations changed.
+pub async fn spawn_configured_with_clock(
+    clock: &TestClock,
+    customize_users: impl FnOnce(&mut users_service::config::Config),
+    customize_posts: impl FnOnce(&mut Config),
+) -> TestSystem {
+    spawn_on(clock.clock(), customize_users, customize_posts).await
+}
+
+/// Both services, telling the time by one `clock`.
+async fn spawn_on(
+    clock: Clock,
     customize_users: impl FnOnce(&mut users_service::config::Config),
     customize_posts: impl FnOnce(&mut Config),
 ) -> TestSystem {
@@ -69,7 +95,7 @@ pub async fn spawn_configured(
     users_config.oauth_clients =
         vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
     customize_users(&mut users_config);
-    let users = users_service::startup::build_with_listener(users_config, listener).await.unwrap();
+    let users = users_service::startup::build_with_listener(users_config, listener, clock.clone()).await.unwrap();
     tokio::spawn(users.run_until_stopped());
 
     let proxy = Proxy::start(&users_address);
@@ -87,7 +113,7 @@ pub async fn spawn_configured(
     config.users_timeout = Duration::from_millis(1000);
     config.common.app_env = AppEnv::Development;
     customize_posts(&mut config);
-    let posts = posts_service::startup::build_with_listener(config, listener).await.unwrap();
+    let posts = posts_service::startup::build_with_listener(config, listener, clock).await.unwrap();
     tokio::spawn(posts.run_until_stopped());
 
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -3,19 +3,21 @@
 
 use std::time::Duration;
 
+use auth_common::clock::TestClock;
 use auth_common::testing::{stranger_key, user_claims};
 use jsonwebtoken::Header;
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_system_with;
+use crate::helpers::spawn_system_with_clock;
 
 #[tokio::test]
 async fn a_flood_of_unknown_kids_costs_users_service_at_most_one_fetch() {
-    let system = spawn_system_with(|c| c.jwks_min_refetch = Duration::from_secs(1)).await;
+    let clock = TestClock::new();
+    let system = spawn_system_with_clock(&clock, |c| c.jwks_min_refetch = Duration::from_secs(1)).await;
     let real = system.signing_key();
     let claims = user_claims(&system.issuer);
     // Let the start-up fetch age past the cooldown, so the flood may cause exactly one.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_millis(1100));
     system.proxy.clear();
     let tokens: Vec<String> = (0..60)
         .map(|i| {
@@ -38,13 +40,14 @@ async fn a_flood_of_unknown_kids_costs_users_service_at_most_one_fetch() {
 
 #[tokio::test]
 async fn a_newly_published_key_is_picked_up_without_a_restart() {
-    let system = spawn_system_with(|c| c.jwks_min_refetch = Duration::from_millis(200)).await;
+    let clock = TestClock::new();
+    let system = spawn_system_with_clock(&clock, |c| c.jwks_min_refetch = Duration::from_millis(200)).await;
     let new_key = stranger_key();
     let token = new_key.sign(&user_claims(&system.issuer)).unwrap();
     assert_eq!(system.get("/posts", &token).await.status(), StatusCode::UNAUTHORIZED, "not published yet");
     // users-service publishes a second key (as a rotation does).
     system.proxy.publish_extra_key(new_key.jwk().clone());
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    clock.advance(Duration::from_millis(250));
     assert_eq!(system.get("/posts", &token).await.status(), StatusCode::OK);
     // The original key still works beside it.
     let old = system.signing_key().sign(&user_claims(&system.issuer)).unwrap();

@@ -1,18 +1,23 @@
 //! The rotation drill: both services running under a steady client load while the signing
 //! key is rotated, the old key retires, and then a key is retired in an emergency. No
 //! valid request may be refused, and neither service restarts.
+//!
+//! Both services tell the time by one test clock, which the drill moves from one moment
+//! of the rotation to the next; the load keeps making real requests between real services
+//! throughout, and the drill lets it complete whole rounds in each phase.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use auth_common::clock::TestClock;
 use reqwest::StatusCode;
 use users_service::keys::commands::{self, RotationTimes};
 
-use crate::helpers::{TestSystem, kid_of, spawn_configured};
+use crate::helpers::{TestSystem, kid_of, spawn_configured_with_clock};
 
-/// Short times so the drill takes seconds: keys published 2 s ahead, tokens live 4 s.
+/// The rotation's times, as the services' clock counts them: keys published 2 s ahead,
+/// tokens live 4 s.
 const MAX_AGE: u64 = 2;
 const TTL: u64 = 4;
 const LEEWAY: u64 = 1;
@@ -22,9 +27,14 @@ const LEEWAY: u64 = 1;
 struct Sent {
     what: &'static str,
     kid: Option<String>,
-    at: DateTime<Utc>,
+    /// When it was sent, by the monotonic clock of the test process: it orders the request
+    /// among the drill's steps.
+    at: Instant,
     status: StatusCode,
 }
+
+/// The last request of each round of the load.
+const ROUND_END: &str = "public feed";
 
 /// Logs in, reads as the user at both services, refreshes, reads the public feed; again
 /// and again until told to stop.
@@ -32,7 +42,7 @@ async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex
     let record =
         |what, kid: Option<&String>, at, status| log.lock().unwrap().push(Sent { what, kid: kid.cloned(), at, status });
     while !stop.load(Ordering::Relaxed) {
-        let at = Utc::now();
+        let at = Instant::now();
         let login = system
             .client
             .post(system.users("/auth/login"))
@@ -48,11 +58,11 @@ async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex
         };
         let kid = kid_of(token);
         for (what, url) in [("users me", system.users("/users/me")), ("posts list", system.posts("/posts"))] {
-            let at = Utc::now();
+            let at = Instant::now();
             let status = system.client.get(url).bearer_auth(token).send().await.unwrap().status();
             record(what, Some(&kid), at, status);
         }
-        let at = Utc::now();
+        let at = Instant::now();
         let status = system
             .client
             .post(system.users("/oauth/token"))
@@ -62,17 +72,19 @@ async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex
             .unwrap()
             .status();
         record("refresh", Some(&kid), at, status);
-        let at = Utc::now();
+        let at = Instant::now();
         let status = system.client.get(system.posts("/public/posts")).send().await.unwrap().status();
-        record("public feed", None, at, status);
+        record(ROUND_END, None, at, status);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-async fn sleep_until(t: DateTime<Utc>) {
-    if let Ok(wait) = (t - Utc::now()).to_std() {
-        tokio::time::sleep(wait).await;
-    }
+/// Waits until the load has completed `rounds` whole rounds that started after this call.
+async fn load_rounds(log: &Mutex<Vec<Sent>>, rounds: usize) {
+    let ended = || log.lock().unwrap().iter().filter(|s| s.what == ROUND_END).count();
+    // The round running now may have started before the call: it does not count.
+    let target = ended() + rounds + 1;
+    eventually("the load completes its rounds", Duration::from_secs(30), || async { ended() >= target }).await;
 }
 
 async fn eventually<F: std::future::Future<Output = bool>>(what: &str, within: Duration, mut check: impl FnMut() -> F) {
@@ -88,9 +100,11 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, within: D
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_drill_refuses_no_valid_request() {
-    // Arrange: both services, a user with a post, and the load running.
+    // Arrange: both services on one clock, a user with a post, and the load running.
+    let clock = TestClock::new();
     let system = Arc::new(
-        spawn_configured(
+        spawn_configured_with_clock(
+            &clock,
             |u| {
                 u.jwks_max_age_secs = MAX_AGE;
                 u.access_token_ttl_secs = TTL;
@@ -107,38 +121,51 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
     let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
     let load = tokio::spawn(run_load(system.clone(), stop.clone(), log.clone()));
+    load_rounds(&log, 2).await;
 
     // Act 1: a routine rotation.
-    let second = commands::rotate(&dir, times).unwrap();
+    let second = commands::rotate(&dir, times, &clock.clock()).unwrap();
     let activates = second.activates_at.unwrap();
     eventually("the new key is published", Duration::from_secs(5), || async {
         system.published_kids().await.contains(&second.kid)
     })
     .await;
-    assert!(Utc::now() < activates, "published before it signs");
-    sleep_until(activates - chrono::Duration::milliseconds(600)).await;
+    // Publishing ahead is there so every verifier fetches the new key before it signs:
+    // posts-service's scheduled refresh, which runs on tokio's timer, has done so once it
+    // has fetched again since.
+    let fetches = system.proxy.recorded_to("/.well-known/jwks.json").len();
+    eventually("posts-service refreshes its JWKS", Duration::from_secs(5), || async {
+        system.proxy.recorded_to("/.well-known/jwks.json").len() > fetches
+    })
+    .await;
+    load_rounds(&log, 2).await;
+    assert!(clock.now() < activates, "published before it signs");
+    // Moments before the activation, an Argon2 login: the clock stands still while it runs.
+    clock.set(activates - chrono::Duration::milliseconds(600));
     let (last_old_token, _) = system.login("alice").await;
     assert_eq!(kid_of(&last_old_token), first_kid, "the old key signs until the new one activates");
-    sleep_until(activates + chrono::Duration::milliseconds(200)).await;
+    clock.set(activates + chrono::Duration::milliseconds(200));
     let (new_token, _) = system.login("alice").await;
     assert_eq!(kid_of(&new_token), second.kid, "the new key signs once active");
     for url in [system.users("/users/me"), system.posts("/posts")] {
         let status = system.client.get(&url).bearer_auth(&last_old_token).send().await.unwrap().status();
         assert_eq!(status, StatusCode::OK, "a token of the old key stays valid until it expires: {url}");
     }
+    load_rounds(&log, 2).await;
     let retires = activates + chrono::Duration::seconds((TTL + LEEWAY) as i64);
-    sleep_until(retires).await;
+    clock.set(retires);
     eventually("the old key leaves the JWKS", Duration::from_secs(2), || async {
         system.published_kids().await == [second.kid.clone()]
     })
     .await;
+    load_rounds(&log, 2).await;
 
     // Act 2: the active key is compromised: a new key, and the old one retired at once.
     let (doomed_token, _) = system.login("alice").await;
     assert_eq!(kid_of(&doomed_token), second.kid);
-    let third = commands::rotate(&dir, times).unwrap();
-    let retired_at = Utc::now();
-    commands::retire(&dir, &second.kid).unwrap();
+    let third = commands::rotate(&dir, times, &clock.clock()).unwrap();
+    let retired_at = Instant::now();
+    commands::retire(&dir, &second.kid, &clock.clock()).unwrap();
     eventually("the pending key takes over at once", Duration::from_secs(2), || async {
         kid_of(&system.login("alice").await.0) == third.kid
     })
@@ -154,7 +181,7 @@ async fn a_rotation_drill_refuses_no_valid_request() {
         StatusCode::OK,
         "posts-service accepts the new key at once"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    load_rounds(&log, 2).await;
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
 

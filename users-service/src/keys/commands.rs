@@ -2,12 +2,14 @@
 //!
 //! They work on `JWT_KEYS_DIR` with the service's own settings, and only ever write state
 //! files that leave a key to sign with. A running users-service sees their changes within
-//! a second (at once on `SIGHUP`).
+//! a second (at once on `SIGHUP`). Times are read from the [`Clock`] given: the system's
+//! from the command line, the service's own in tests.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use auth_common::clock::Clock;
 use auth_common::token::signing_key::SigningKey;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -36,10 +38,10 @@ pub struct KeyInfo {
     pub retires_at: Option<DateTime<Utc>>,
 }
 
-/// Every key in `dir`, oldest first.
-pub fn list(dir: &Path) -> anyhow::Result<Vec<KeyInfo>> {
+/// Every key in `dir`, oldest first, in its state at `clock`'s now.
+pub fn list(dir: &Path, clock: &Clock) -> anyhow::Result<Vec<KeyInfo>> {
     let stored = store::load_all(dir, &HashMap::new())?;
-    let now = Utc::now();
+    let now = clock.now();
     Ok(stored
         .iter()
         .map(|k| KeyInfo {
@@ -53,9 +55,9 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<KeyInfo>> {
 }
 
 /// The first key of an empty folder: active at once.
-pub fn create_first_key(dir: &Path) -> anyhow::Result<StoredKey> {
+pub fn create_first_key(dir: &Path, clock: &Clock) -> anyhow::Result<StoredKey> {
     let key = SigningKey::generate()?;
-    let now = Utc::now();
+    let now = clock.now();
     let record = KeyRecord {
         kid: key.kid().to_owned(),
         state: KeyState::Active,
@@ -69,26 +71,26 @@ pub fn create_first_key(dir: &Path) -> anyhow::Result<StoredKey> {
 
 /// Creates a first key when `dir` has none that can sign; otherwise does nothing. Safe to
 /// run before every start (a Kubernetes init container does).
-pub fn init(dir: &Path) -> anyhow::Result<Option<KeyInfo>> {
+pub fn init(dir: &Path, clock: &Clock) -> anyhow::Result<Option<KeyInfo>> {
     let stored = store::load_all(dir, &HashMap::new())?;
-    if KeySet::at(&stored, Utc::now()).is_ok() {
+    if KeySet::at(&stored, clock.now()).is_ok() {
         return Ok(None);
     }
     if !stored.is_empty() {
         bail!("{} holds keys but none can sign; inspect them with `keys list`", dir.display());
     }
-    let first = create_first_key(dir)?;
-    Ok(Some(info(std::slice::from_ref(&first), &first, Utc::now())))
+    let first = create_first_key(dir, clock)?;
+    Ok(Some(info(std::slice::from_ref(&first), &first, clock.now())))
 }
 
 /// Adds a pending key that signs `publish_ahead_secs` from now; the key it replaces stops
 /// signing then and leaves the JWKS `outlive_secs` later. In an empty folder, the first
 /// key is active at once.
-pub fn rotate(dir: &Path, times: RotationTimes) -> anyhow::Result<KeyInfo> {
+pub fn rotate(dir: &Path, times: RotationTimes, clock: &Clock) -> anyhow::Result<KeyInfo> {
     let stored = store::load_all(dir, &HashMap::new())?;
-    let now = Utc::now();
+    let now = clock.now();
     if stored.iter().all(|k| effective_state(&stored, &k.record, now) == KeyState::Retired) {
-        let first = create_first_key(dir)?;
+        let first = create_first_key(dir, clock)?;
         return Ok(info(std::slice::from_ref(&first), &first, now));
     }
     if let Some(pending) = stored.iter().find(|k| effective_state(&stored, &k.record, now) == KeyState::Pending) {
@@ -121,9 +123,9 @@ pub fn rotate(dir: &Path, times: RotationTimes) -> anyhow::Result<KeyInfo> {
 
 /// Emergency: `kid` leaves signing and the JWKS at once. If it signs now, the pending key
 /// takes over at once; with no pending key, it is refused and nothing changes.
-pub fn retire(dir: &Path, kid: &str) -> anyhow::Result<Vec<KeyInfo>> {
+pub fn retire(dir: &Path, kid: &str, clock: &Clock) -> anyhow::Result<Vec<KeyInfo>> {
     let stored = store::load_all(dir, &HashMap::new())?;
-    let now = Utc::now();
+    let now = clock.now();
     let target =
         stored.iter().find(|k| k.record.kid == kid).with_context(|| format!("no key {kid} in {}", dir.display()))?;
     let state = effective_state(&stored, &target.record, now);
@@ -148,7 +150,7 @@ pub fn retire(dir: &Path, kid: &str) -> anyhow::Result<Vec<KeyInfo>> {
     for record in writes.iter().rev() {
         store::write_record(dir, record)?;
     }
-    list(dir)
+    list(dir, clock)
 }
 
 fn info(stored: &[StoredKey], key: &StoredKey, now: DateTime<Utc>) -> KeyInfo {
@@ -171,46 +173,50 @@ mod tests {
 
     const TIMES: RotationTimes = RotationTimes { publish_ahead_secs: 300, outlive_secs: 930 };
 
+    fn clock() -> Clock {
+        Clock::system()
+    }
+
     #[test]
     fn rotate_publishes_a_pending_key_and_schedules_the_old_ones_retirement() {
         let dir = tempfile::tempdir().unwrap();
-        let first = create_first_key(dir.path()).unwrap();
-        let new = rotate(dir.path(), TIMES).unwrap();
+        let first = create_first_key(dir.path(), &clock()).unwrap();
+        let new = rotate(dir.path(), TIMES, &clock()).unwrap();
         assert_eq!(new.state, KeyState::Pending);
-        let keys = list(dir.path()).unwrap();
+        let keys = list(dir.path(), &clock()).unwrap();
         let old = keys.iter().find(|k| k.kid == first.record.kid).unwrap();
         assert_eq!(old.state, KeyState::Active, "the old key signs until the new one activates");
         assert_eq!(old.retires_at, Some(new.activates_at.unwrap() + Duration::seconds(930)));
-        let err = rotate(dir.path(), TIMES).unwrap_err().to_string();
+        let err = rotate(dir.path(), TIMES, &clock()).unwrap_err().to_string();
         assert!(err.contains("in progress"), "{err}");
     }
 
     #[test]
     fn init_creates_a_key_once() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(init(dir.path()).unwrap().map(|k| k.state), Some(KeyState::Active));
-        assert!(init(dir.path()).unwrap().is_none());
-        assert_eq!(list(dir.path()).unwrap().len(), 1);
+        assert_eq!(init(dir.path(), &clock()).unwrap().map(|k| k.state), Some(KeyState::Active));
+        assert!(init(dir.path(), &clock()).unwrap().is_none());
+        assert_eq!(list(dir.path(), &clock()).unwrap().len(), 1);
     }
 
     #[test]
     fn retiring_the_only_signer_is_refused_and_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let only = create_first_key(dir.path()).unwrap();
-        let before = list(dir.path()).unwrap();
-        let err = retire(dir.path(), &only.record.kid).unwrap_err().to_string();
+        let only = create_first_key(dir.path(), &clock()).unwrap();
+        let before = list(dir.path(), &clock()).unwrap();
+        let err = retire(dir.path(), &only.record.kid, &clock()).unwrap_err().to_string();
         assert!(err.contains("only key that can sign"), "{err}");
-        assert_eq!(list(dir.path()).unwrap(), before);
+        assert_eq!(list(dir.path(), &clock()).unwrap(), before);
     }
 
     #[test]
     fn retiring_the_signer_hands_over_to_the_pending_key_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let old = create_first_key(dir.path()).unwrap();
-        let new = rotate(dir.path(), TIMES).unwrap();
-        let keys = retire(dir.path(), &old.record.kid).unwrap();
+        let old = create_first_key(dir.path(), &clock()).unwrap();
+        let new = rotate(dir.path(), TIMES, &clock()).unwrap();
+        let keys = retire(dir.path(), &old.record.kid, &clock()).unwrap();
         let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
         assert_eq!((state(&old.record.kid), state(&new.kid)), (KeyState::Retired, KeyState::Active));
-        assert!(retire(dir.path(), "no-such-kid").is_err());
+        assert!(retire(dir.path(), "no-such-kid", &clock()).is_err());
     }
 }

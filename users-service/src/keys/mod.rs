@@ -7,6 +7,8 @@
 //! activated one does and the others are retiring (published, not signing); a key whose
 //! `retires_at` has passed is gone from the JWKS and from the verifier.
 //!
+//! "Now" is the ring's [`Clock`]: the service's own, which tests move by hand.
+//!
 //! The keys commands (`users-service keys …`, see [`commands`]) change the files; a
 //! running service picks the change up through [`reloader`] within a second, or at once
 //! on `SIGHUP`.
@@ -21,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, bail};
+use auth_common::clock::Clock;
 use auth_common::service::env::AppEnv;
 use auth_common::token::key_source::{KeyMap, KeySource};
 use auth_common::token::signing_key::SigningKey;
@@ -106,20 +109,21 @@ pub struct KeyRing {
     /// Grows with every change of the key set: a transition or a reload that changed
     /// something (the verifier empties its cache of verified tokens then).
     generation: AtomicU64,
+    clock: Clock,
 }
 
 impl KeyRing {
-    /// A ring over `stored`, evaluated from now on.
-    pub fn new(stored: Vec<StoredKey>) -> anyhow::Result<Self> {
-        let now = Utc::now();
+    /// A ring over `stored`, evaluated at each use by `clock`.
+    pub fn new(stored: Vec<StoredKey>, clock: Clock) -> anyhow::Result<Self> {
+        let now = clock.now();
         let set = Arc::new(KeySet::at(&stored, now)?);
         let valid_until = next_transition(&stored, now);
-        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }), generation: AtomicU64::new(0) })
+        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }), generation: AtomicU64::new(0), clock })
     }
 
     /// Loads the keys in `dir`. In development an empty folder gets a fresh key; in
     /// production a missing key stops the start.
-    pub fn load(dir: &Path, app_env: AppEnv) -> anyhow::Result<Self> {
+    pub fn load(dir: &Path, app_env: AppEnv, clock: Clock) -> anyhow::Result<Self> {
         let mut stored = store::load_all(dir, &HashMap::new())?;
         if stored.is_empty() {
             if app_env == AppEnv::Production {
@@ -129,16 +133,16 @@ impl KeyRing {
                     dir.display()
                 );
             }
-            stored.push(commands::create_first_key(dir)?);
+            stored.push(commands::create_first_key(dir, &clock)?);
             log::info!("generated a signing key in {} (development only)", dir.display());
         }
-        Self::new(stored)
+        Self::new(stored, clock)
     }
 
     /// The keys in force now. Cheap (a clone of an `Arc`) except at a scheduled
     /// transition, when the set is recomputed once.
     pub fn current(&self) -> Arc<KeySet> {
-        let now = Utc::now();
+        let now = self.clock.now();
         {
             let state = self.read();
             if state.valid_until.is_none_or(|t| now < t) {
@@ -167,7 +171,7 @@ impl KeyRing {
         let known: HashMap<String, SigningKey> =
             self.read().stored.iter().map(|k| (k.record.kid.clone(), k.key.clone())).collect();
         let stored = store::load_all(dir, &known)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let set = KeySet::at(&stored, now)?;
         let mut state = self.write();
         if state.stored.iter().map(|k| &k.record).ne(stored.iter().map(|k| &k.record)) {

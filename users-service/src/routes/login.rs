@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::scope::{ScopeSet, USER_SCOPES};
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::db::users;
@@ -81,9 +80,9 @@ pub async fn login(
         LOGIN_CLIENT_ID,
         "login",
     )?;
-    let ttl = state.refresh_token_ttl_secs;
+    let (ttl, now) = (state.refresh_token_ttl_secs, state.clock.now().naive_utc());
     let refresh = blocking(&state.pool, move |conn| {
-        refresh::start_family(conn, UserId::new(user.id), LOGIN_CLIENT_ID, &scopes, Utc::now().naive_utc(), ttl)
+        refresh::start_family(conn, UserId::new(user.id), LOGIN_CLIENT_ID, &scopes, now, ttl)
     })
     .await?;
     response.refresh_token = Some(refresh.into_string());

@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::service::db::blocking;
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::scope::ScopeSet;
-use chrono::Utc;
 
 use crate::error::{ApiError, ApiResult, OAuthError};
 use crate::state::AppState;
@@ -94,8 +93,8 @@ async fn refresh_grant(
     };
     let scope = requested_scope(params)?;
     let request = RefreshRequest { client_id, scope, max_idle_secs: state.refresh_token_idle_secs };
-    let rotated =
-        blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, Utc::now().naive_utc())).await?;
+    let now = state.clock.now().naive_utc();
+    let rotated = blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, now)).await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
     let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id, "refresh_token")?;
     response.refresh_token = Some(rotated.refresh_token.into_string());
@@ -194,7 +193,7 @@ pub async fn revoke(
         ClientCredentials::Secret { id, secret } => Some(authenticate(&state, &id, &secret, address)?.id.clone()),
     };
     let token = params.get("token").ok_or(OAuthError::InvalidRequest("token is required"))?.to_owned();
-    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), Utc::now().naive_utc()))
-        .await?;
+    let now = state.clock.now().naive_utc();
+    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().finish())
 }

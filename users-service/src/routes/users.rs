@@ -76,13 +76,10 @@ pub async fn create_user(
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password)?;
     let password_hash = state.passwords.hash(password).await?;
+    let created_at = state.clock.now().naive_utc();
     let row = blocking(&state.pool, move |conn| {
-        let new = NewUser {
-            username: username.as_str(),
-            email: email.as_str(),
-            password_hash: &password_hash,
-            created_at: Utc::now().naive_utc(),
-        };
+        let new =
+            NewUser { username: username.as_str(), email: email.as_str(), password_hash: &password_hash, created_at };
         users::insert(conn, &new).context("inserting a user").map_err(|e| match ApiError::from(e) {
             ApiError::Conflict(_) => ApiError::Conflict("that username is taken"),
             other => other,

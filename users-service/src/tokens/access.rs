@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use auth_common::clock::Clock;
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::token::claims::AccessClaims;
 use auth_common::token::scope::ScopeSet;
@@ -30,12 +31,13 @@ pub struct TokenIssuer {
     issuer: String,
     ttl_secs: u64,
     metrics: Arc<Metrics>,
+    clock: Clock,
 }
 
 impl TokenIssuer {
-    /// An issuer naming itself `issuer`, minting tokens that live `ttl_secs`.
-    pub fn new(keys: Arc<KeyRing>, issuer: String, ttl_secs: u64, metrics: Arc<Metrics>) -> Self {
-        Self { keys, issuer, ttl_secs, metrics }
+    /// An issuer naming itself `issuer`, minting tokens that live `ttl_secs` from `clock`'s now.
+    pub fn new(keys: Arc<KeyRing>, issuer: String, ttl_secs: u64, metrics: Arc<Metrics>, clock: Clock) -> Self {
+        Self { keys, issuer, ttl_secs, metrics, clock }
     }
 
     /// A token for `subject` with `scopes`, requested by `client_id` through `grant`
@@ -48,7 +50,7 @@ impl TokenIssuer {
         client_id: &str,
         grant: &str,
     ) -> anyhow::Result<TokenResponse> {
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.unix_now();
         let ttl = i64::try_from(self.ttl_secs).context("ACCESS_TOKEN_TTL_SECS is too large")?;
         let (sub, username) = match subject {
             Subject::User { id, username } => (id.to_string(), Some(username.to_owned())),

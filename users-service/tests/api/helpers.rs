@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 
+use auth_common::clock::{Clock, TestClock};
 use auth_common::service::env::Env;
 use auth_common::service::errors::ErrorBody;
 use auth_common::testing::TestDatabase;
@@ -45,8 +46,17 @@ pub async fn spawn_users() -> TestUsers {
     spawn_users_with(|_| {}).await
 }
 
-/// users-service with the test defaults changed by `customize`.
+/// users-service with the test defaults changed by `customize`, on the system clock.
 pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers {
+    spawn_users_on(Clock::system(), customize).await
+}
+
+/// users-service telling the time by `clock`, which the test moves by hand.
+pub async fn spawn_users_with_clock(clock: &TestClock, customize: impl FnOnce(&mut Config)) -> TestUsers {
+    spawn_users_on(clock.clock(), customize).await
+}
+
+async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -> TestUsers {
     auth_common::testing::init_logging();
     let db = TestDatabase::create("users");
     let keys_dir = tempfile::tempdir().expect("creating a keys folder");
@@ -59,7 +69,7 @@ pub async fn spawn_users_with(customize: impl FnOnce(&mut Config)) -> TestUsers 
     config.common.issuer = address.clone();
     config.oauth_clients = vec![client(SERVICE_CLIENT, "users:read"), client(OTHER_CLIENT, "posts:read")];
     customize(&mut config);
-    let app = startup::build_with_listener(config.clone(), listener).await.expect("building users-service");
+    let app = startup::build_with_listener(config.clone(), listener, clock).await.expect("building users-service");
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestUsers { address, client, config, _db: db, _keys_dir: keys_dir }

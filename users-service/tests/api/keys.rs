@@ -4,12 +4,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use auth_common::clock::TestClock;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 use users_service::keys::commands::{self, RotationTimes};
 
-use crate::helpers::spawn_users_with;
+use crate::helpers::spawn_users_with_clock;
 
 /// `users-service keys …` with a clean environment and no `.env` in reach.
 fn keys(dir: &Path, args: &[&str]) -> Output {
@@ -84,24 +85,24 @@ fn the_keys_commands_rotate_and_retire_as_the_contract_says() {
 
 #[tokio::test]
 async fn a_running_service_follows_a_rotation_without_restarting() {
-    let users = spawn_users_with(|c| {
+    let clock = TestClock::new();
+    let users = spawn_users_with_clock(&clock, |c| {
         c.jwks_max_age_secs = 1;
         c.access_token_ttl_secs = 3;
         c.common.leeway_secs = 1;
     })
     .await;
     let old_token = users.user_tokens("alice").await.access;
-    let new =
-        commands::rotate(&users.config.keys_dir, RotationTimes { publish_ahead_secs: 1, outlive_secs: 4 }).unwrap();
+    let times = RotationTimes { publish_ahead_secs: 1, outlive_secs: 4 };
+    let new = commands::rotate(&users.config.keys_dir, times, &clock.clock()).unwrap();
     // Published within the contract's five seconds, with no restart.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while users.jwks().await.find(&new.kid).is_none() {
         assert!(tokio::time::Instant::now() < deadline, "the new key was not published within 5 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if let Ok(wait) = (new.activates_at.unwrap() - Utc::now()).to_std() {
-        tokio::time::sleep(wait + Duration::from_millis(100)).await;
-    }
+    // The activation time comes: the clock is moved there, and a little past.
+    clock.set(new.activates_at.unwrap() + chrono::Duration::milliseconds(100));
     let body: Value = users.login("alice", crate::helpers::PASSWORD).await.json().await.unwrap();
     let header = jsonwebtoken::decode_header(body["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), Some(new.kid.as_str()), "new tokens carry the new kid after activation");

@@ -1,9 +1,12 @@
 //! The refresh-token grant: rotation, reuse detection, binding and scope.
 
+use std::time::Duration;
+
+use auth_common::clock::TestClock;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{SERVICE_CLIENT, TestUsers, error_of, spawn_users, spawn_users_with};
+use crate::helpers::{SERVICE_CLIENT, TestUsers, error_of, spawn_users, spawn_users_with_clock};
 
 async fn refresh(users: &TestUsers, token: &str) -> reqwest::Response {
     users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)], None).await
@@ -114,9 +117,10 @@ async fn tokens_that_are_not_refresh_tokens_are_invalid_grants() {
 
 #[tokio::test]
 async fn a_refresh_token_expires_with_its_family() {
-    let users = spawn_users_with(|c| c.refresh_token_ttl_secs = 1).await;
+    let clock = TestClock::new();
+    let users = spawn_users_with_clock(&clock, |c| c.refresh_token_ttl_secs = 1).await;
     let tokens = users.user_tokens("alice").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_millis(1100));
     let (_, body) = error_of(refresh(&users, &tokens.refresh).await).await;
     assert_eq!(body.error, "invalid_grant");
     assert!(body.error_description.contains("expired"), "{}", body.error_description);
@@ -124,16 +128,17 @@ async fn a_refresh_token_expires_with_its_family() {
 
 #[tokio::test]
 async fn a_refresh_token_left_unused_past_the_idle_limit_is_refused_while_use_keeps_a_family_alive() {
-    let users = spawn_users_with(|c| c.refresh_token_idle_secs = 3).await;
+    let clock = TestClock::new();
+    let users = spawn_users_with_clock(&clock, |c| c.refresh_token_idle_secs = 3).await;
     let mut current = users.user_tokens("alice").await.refresh;
     // Used within the idle limit, again and again: past the limit in all, still alive.
     for _ in 0..3 {
-        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        clock.advance(Duration::from_millis(1200));
         let response = refresh(&users, &current).await;
         assert_eq!(response.status(), StatusCode::OK);
         current = response.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
     }
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    clock.advance(Duration::from_millis(3100));
     let (_, body) = error_of(refresh(&users, &current).await).await;
     assert_eq!(body.error, "invalid_grant");
     assert!(body.error_description.contains("unused"), "{}", body.error_description);

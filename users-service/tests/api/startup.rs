@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 
+use auth_common::clock::Clock;
 use auth_common::service::env::AppEnv;
 use users_service::startup;
 
@@ -15,7 +16,8 @@ async fn production_refuses_to_start_without_a_key_and_generates_none() {
     config.keys_dir = empty.path().to_owned();
     config.common.app_env = AppEnv::Production;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let err = startup::build_with_listener(config, listener).await.err().expect("production must not start");
+    let err =
+        startup::build_with_listener(config, listener, Clock::system()).await.err().expect("production must not start");
     assert!(format!("{err:#}").contains("JWT_KEYS_DIR"), "{err:#}");
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0, "no key may be generated");
 }
@@ -29,7 +31,7 @@ async fn development_generates_one_owner_only_key_and_reuses_it_on_restart() {
     assert_eq!(std::fs::metadata(pem).unwrap().permissions().mode() & 0o777, 0o600);
     let kid_before = running.jwks().await.keys[0].common.key_id.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let again = startup::build_with_listener(running.config.clone(), listener).await.unwrap();
+    let again = startup::build_with_listener(running.config.clone(), listener, Clock::system()).await.unwrap();
     drop(again);
     assert_eq!(std::fs::read_dir(&running.config.keys_dir).unwrap().count(), 2, "the key was reused, not replaced");
     assert_eq!(running.jwks().await.keys[0].common.key_id, kid_before);

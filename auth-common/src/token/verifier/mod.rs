@@ -1,9 +1,12 @@
 //! Access-token verification: RS256 only, every claim checked, nothing taken from the token
 //! itself to decide how to verify it.
 //!
-//! jsonwebtoken checks the signature, `exp`, `nbf`, `iss` and `aud`, but only when told:
-//! by default it requires no claim but `exp`, skips `nbf`, and never looks at `typ` or
-//! `crit`. [`Verifier`] sets all of that up once and adds the checks the crate leaves out.
+//! jsonwebtoken checks the signature, the claims' shape and that the required claims are
+//! present. The time checks (`exp`, `nbf`, `iat`, the longest lifetime) read the
+//! verifier's [`Clock`] rather than the system clock jsonwebtoken would read, so they are
+//! made here, as are `iss` and `aud` (after the time checks, in the order jsonwebtoken
+//! makes them, so a token with several faults is refused for the same reason it always
+//! was), `typ`, `crit` and the rest the crate never looks at.
 
 mod verified_cache;
 
@@ -12,6 +15,7 @@ use std::sync::Arc;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Header, Validation};
 
+use crate::clock::Clock;
 use crate::token::claims::{ACCESS_TOKEN_TYPE, AccessClaims};
 use crate::token::key_source::KeySource;
 use crate::token::reject_reason::RejectReason;
@@ -56,21 +60,22 @@ pub struct Verifier {
     validation: Validation,
     keys: Arc<dyn KeySource>,
     cache: VerifiedCache,
+    clock: Clock,
 }
 
 impl Verifier {
-    /// A verifier for `settings` that trusts the keys of `keys`.
-    pub fn new(settings: VerifierSettings, keys: Arc<dyn KeySource>) -> Self {
+    /// A verifier for `settings` that trusts the keys of `keys` and tells the time by `clock`.
+    pub fn new(settings: VerifierSettings, keys: Arc<dyn KeySource>, clock: Clock) -> Self {
         crate::token::install_crypto_provider();
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.audience]);
+        // Present and well-typed; their values are checked in `check_time` and
+        // `check_issuer_and_audience`, against our clock.
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.leeway = settings.leeway_secs;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
         let cache = VerifiedCache::new(settings.cache_entries);
-        Self { settings, validation, keys, cache }
+        Self { settings, validation, keys, cache, clock }
     }
 
     /// The settings this verifier enforces.
@@ -87,7 +92,7 @@ impl Verifier {
         let digest = self.cache.is_enabled().then(|| VerifiedCache::digest(token));
         let generation = self.keys.generation();
         if let Some(digest) = &digest
-            && let Some(hit) = self.cache.get(digest, generation, unix_now())
+            && let Some(hit) = self.cache.get(digest, generation, self.clock.unix_now())
             && self.keys.key(&hit.kid).await.is_some()
         {
             return Ok(hit.verified);
@@ -95,7 +100,7 @@ impl Verifier {
         let verified = self.verify_uncached(token).await?;
         let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
         if let (Some(digest), Some(kid)) = (digest, &verified.kid) {
-            self.cache.insert(digest, &verified.token, kid, generation, leeway);
+            self.cache.insert(digest, &verified.token, kid, generation, leeway, self.clock.unix_now());
         }
         Ok(verified.token)
     }
@@ -112,17 +117,44 @@ impl Verifier {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &self.validation)
             .map_err(|e| reason_for(e.kind()))?
             .claims;
-        self.check_claims(&claims)?;
+        let now = self.clock.unix_now();
+        self.check_time(&claims, now)?;
+        self.check_issuer_and_audience(&claims)?;
+        self.check_claims(&claims, now)?;
         let scopes = ScopeSet::parse(&claims.scope).map_err(|_| RejectReason::Malformed)?;
         Ok(Uncached { token: VerifiedToken { claims, scopes }, kid: header.kid })
     }
 
-    /// The checks jsonwebtoken does not make.
-    fn check_claims(&self, claims: &AccessClaims) -> Result<(), RejectReason> {
+    /// `exp` and `nbf` at `now`, with jsonwebtoken's leeway semantics: expired once
+    /// `exp < now − leeway`, not yet valid while `nbf > now + leeway`.
+    fn check_time(&self, claims: &AccessClaims, now: i64) -> Result<(), RejectReason> {
+        let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
+        if claims.exp < now.saturating_sub(leeway) {
+            return Err(RejectReason::Expired);
+        }
+        if claims.nbf > now.saturating_add(leeway) {
+            return Err(RejectReason::NotYetValid);
+        }
+        Ok(())
+    }
+
+    /// `iss` byte for byte; `aud` must hold this service (a lone string counts as a
+    /// one-element array).
+    fn check_issuer_and_audience(&self, claims: &AccessClaims) -> Result<(), RejectReason> {
+        if claims.iss != self.settings.issuer {
+            return Err(RejectReason::WrongIssuer);
+        }
+        if !claims.aud.contains(&self.settings.audience) {
+            return Err(RejectReason::WrongAudience);
+        }
+        Ok(())
+    }
+
+    /// The checks jsonwebtoken has no setting for.
+    fn check_claims(&self, claims: &AccessClaims, now: i64) -> Result<(), RejectReason> {
         if claims.sub.is_empty() || claims.jti.is_empty() || claims.client_id.is_empty() {
             return Err(RejectReason::Malformed);
         }
-        let now = unix_now();
         let leeway = i64::try_from(self.settings.leeway_secs).unwrap_or(0);
         if claims.iat > now.saturating_add(leeway) {
             return Err(RejectReason::NotYetValid);
@@ -140,10 +172,6 @@ impl Verifier {
 struct Uncached {
     token: VerifiedToken,
     kid: Option<String>,
-}
-
-fn unix_now() -> i64 {
-    i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX)
 }
 
 /// Header checks, before any key is looked up.

@@ -9,22 +9,29 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::clock::TestClock;
 use crate::testing::{now, stranger_key, test_key, user_claims};
 
 const ISSUER: &str = "http://issuer.test";
 
+fn settings() -> VerifierSettings {
+    VerifierSettings {
+        issuer: ISSUER.to_owned(),
+        audience: "posts-service".to_owned(),
+        leeway_secs: 30,
+        max_lifetime_secs: 3600,
+        cache_entries: 100,
+    }
+}
+
 fn verifier() -> Verifier {
+    verifier_at(&TestClock::new())
+}
+
+/// The test key's verifier, telling the time by `clock`.
+fn verifier_at(clock: &TestClock) -> Verifier {
     let keys = crate::token::key_source::StaticKeys::from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
-    Verifier::new(
-        VerifierSettings {
-            issuer: ISSUER.to_owned(),
-            audience: "posts-service".to_owned(),
-            leeway_secs: 30,
-            max_lifetime_secs: 3600,
-            cache_entries: 100,
-        },
-        Arc::new(keys),
-    )
+    Verifier::new(settings(), Arc::new(keys), clock.clock())
 }
 
 fn claims() -> Value {
@@ -252,9 +259,9 @@ impl KeySource for MutableKeys {
     }
 }
 
-fn cached_verifier(keys: Arc<MutableKeys>, leeway_secs: u64) -> Verifier {
-    let settings = VerifierSettings { leeway_secs, ..verifier().settings().clone() };
-    Verifier::new(settings, keys)
+fn cached_verifier(keys: Arc<MutableKeys>, leeway_secs: u64, clock: &TestClock) -> Verifier {
+    let settings = VerifierSettings { leeway_secs, ..settings() };
+    Verifier::new(settings, keys, clock.clock())
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -266,10 +273,11 @@ fn a_cached_token_is_refused_once_it_expires() {
     let keys = Arc::new(MutableKeys::default());
     *keys.keys.write().unwrap() =
         crate::token::key_source::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
-    let verifier = cached_verifier(keys, 0);
+    let clock = TestClock::new();
+    let verifier = cached_verifier(keys, 0, &clock);
     let token = sign(&with(claims(), "exp", json!(now() + 1)));
     assert!(block_on(verifier.verify(&token)).is_ok());
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    clock.advance(std::time::Duration::from_millis(2100));
     assert_eq!(block_on(verifier.verify(&token)).unwrap_err(), RejectReason::Expired);
 }
 
@@ -278,7 +286,7 @@ fn a_cached_token_is_refused_once_its_key_is_no_longer_trusted() {
     let keys = Arc::new(MutableKeys::default());
     let all = crate::token::key_source::keys_from_jwks(&JwkSet { keys: vec![test_key().jwk().clone()] });
     *keys.keys.write().unwrap() = all.clone();
-    let verifier = cached_verifier(keys.clone(), 30);
+    let verifier = cached_verifier(keys.clone(), 30, &TestClock::new());
     let token = sign(&claims());
     assert!(block_on(verifier.verify(&token)).is_ok());
     assert!(block_on(verifier.verify(&token)).is_ok(), "served from the cache");
@@ -289,4 +297,61 @@ fn a_cached_token_is_refused_once_its_key_is_no_longer_trusted() {
     *keys.keys.write().unwrap() = all;
     keys.generation.store(1, std::sync::atomic::Ordering::SeqCst);
     assert!(block_on(verifier.verify(&token)).is_ok());
+}
+
+#[test]
+fn expiry_and_not_before_are_judged_by_the_verifiers_clock_with_the_leeway_inclusive() {
+    // The verifier's clock runs an hour ahead of the system clock the claims were made by.
+    let clock = TestClock::new();
+    clock.advance(std::time::Duration::from_secs(3600));
+    let at = clock.clock().unix_now();
+    let verify = |claims: Value| block_on(verifier_at(&clock).verify(&sign(&claims)));
+    let timed = |iat: i64, nbf: i64, exp: i64| {
+        with(with(with(claims(), "iat", json!(iat)), "nbf", json!(nbf)), "exp", json!(exp))
+    };
+    let cases = [
+        ("exp exactly the leeway ago", timed(at - 60, at - 60, at - 30), Ok(())),
+        ("exp a second beyond the leeway", timed(at - 60, at - 60, at - 31), Err(RejectReason::Expired)),
+        ("nbf exactly the leeway ahead", timed(at, at + 30, at + 300), Ok(())),
+        ("nbf a second beyond the leeway", timed(at, at + 31, at + 300), Err(RejectReason::NotYetValid)),
+        ("iat a second beyond the leeway", timed(at + 31, at, at + 300), Err(RejectReason::NotYetValid)),
+        // A token fine by the system clock is expired by the verifier's.
+        ("fresh by the system clock", claims(), Err(RejectReason::Expired)),
+    ];
+    for (case, claims, expected) in cases {
+        assert_eq!(verify(claims).map(|_| ()), expected, "case `{case}`");
+    }
+}
+
+#[test]
+fn a_token_with_several_faults_is_refused_for_the_first_in_jsonwebtokens_order() {
+    let now = now();
+    let expired = with(claims(), "exp", json!(now - 60));
+    let cases = [
+        (
+            "expired, from another issuer",
+            with(expired.clone(), "iss", json!("http://evil.test")),
+            RejectReason::Expired,
+        ),
+        (
+            "expired, for another audience",
+            with(expired.clone(), "aud", json!(["users-service"])),
+            RejectReason::Expired,
+        ),
+        ("expired, without a jti", without(expired.clone(), "jti"), RejectReason::Malformed),
+        (
+            "not yet valid, from another issuer",
+            with(with(claims(), "nbf", json!(now + 300)), "iss", json!("http://evil.test")),
+            RejectReason::NotYetValid,
+        ),
+        (
+            "another issuer and another audience",
+            with(with(claims(), "iss", json!("http://evil.test")), "aud", json!(["users-service"])),
+            RejectReason::WrongIssuer,
+        ),
+        ("expired and issued in the future", with(expired, "iat", json!(now + 3600)), RejectReason::Expired),
+    ];
+    for (case, claims, expected) in cases {
+        assert_eq!(run(&sign(&claims)).unwrap_err(), expected, "case `{case}`");
+    }
 }

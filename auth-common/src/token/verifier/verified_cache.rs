@@ -68,7 +68,8 @@ impl VerifiedCache {
         Some(Hit { verified: entry.verified.clone(), kid: entry.kid.clone() })
     }
 
-    /// Remembers a verification made under key-set `generation`.
+    /// Remembers a verification made under key-set `generation`; `now` decides which
+    /// entries have expired when the cache is full.
     pub(super) fn insert(
         &self,
         digest: TokenDigest,
@@ -76,6 +77,7 @@ impl VerifiedCache {
         kid: &str,
         generation: u64,
         leeway: i64,
+        now: i64,
     ) {
         if self.capacity == 0 {
             return;
@@ -91,7 +93,6 @@ impl VerifiedCache {
             inner.generation = generation;
         }
         if inner.entries.len() >= self.capacity {
-            let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
             inner.entries.retain(|_, e| now <= e.valid_until);
             if inner.entries.len() >= self.capacity {
                 inner.entries.clear();
@@ -122,7 +123,7 @@ mod tests {
     fn an_entry_is_served_until_exp_plus_leeway_and_not_after() {
         let cache = VerifiedCache::new(10);
         let digest = VerifiedCache::digest("token");
-        cache.insert(digest, &verified(1000), "k1", 0, 30);
+        cache.insert(digest, &verified(1000), "k1", 0, 30, 1000);
         assert!(cache.get(&digest, 0, 1030).is_some());
         assert!(cache.get(&digest, 0, 1031).is_none());
         assert!(cache.get(&VerifiedCache::digest("token2"), 0, 1000).is_none(), "another token misses");
@@ -133,11 +134,11 @@ mod tests {
         let cache = VerifiedCache::new(10);
         let digest = VerifiedCache::digest("token");
         let exp = now() + 300;
-        cache.insert(digest, &verified(exp), "k1", 1, 0);
+        cache.insert(digest, &verified(exp), "k1", 1, 0, now());
         assert!(cache.get(&digest, 2, now()).is_none(), "nothing served under a newer key set");
-        cache.insert(VerifiedCache::digest("other"), &verified(exp), "k1", 2, 0);
+        cache.insert(VerifiedCache::digest("other"), &verified(exp), "k1", 2, 0, now());
         assert_eq!(cache.len(), 1, "the older entries are gone");
-        cache.insert(digest, &verified(exp), "k1", 1, 0);
+        cache.insert(digest, &verified(exp), "k1", 1, 0, now());
         assert!(cache.get(&digest, 2, now()).is_none(), "a verification under the old key set is dropped");
     }
 
@@ -145,12 +146,12 @@ mod tests {
     fn the_cache_stays_bounded_and_zero_capacity_turns_it_off() {
         let cache = VerifiedCache::new(3);
         for i in 0..10 {
-            cache.insert(VerifiedCache::digest(&i.to_string()), &verified(now() + 300), "k1", 0, 0);
+            cache.insert(VerifiedCache::digest(&i.to_string()), &verified(now() + 300), "k1", 0, 0, now());
             assert!(cache.len() <= 3);
         }
         let off = VerifiedCache::new(0);
         let digest = VerifiedCache::digest("token");
-        off.insert(digest, &verified(now() + 300), "k1", 0, 0);
+        off.insert(digest, &verified(now() + 300), "k1", 0, 0, now());
         assert!(off.get(&digest, 0, now()).is_none());
     }
 }
