@@ -32,21 +32,8 @@ unset PUBLIC_URL APP_ENV DATABASE_URL
 gateway=http://127.0.0.1:$GATEWAY_PORT
 max_image_mb=60
 
-passed=0
-failed=0
-pass() {
-    printf 'PASS  %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL  %s\n' "$1"
-    if [[ -n ${2:-} ]]; then
-        while IFS= read -r line; do printf '      %s\n' "$line"; done <<<"$2"
-    fi
-    failed=$((failed + 1))
-}
-step() { printf '\n==> %s\n' "$*"; }
-summary() { printf '\ntest-compose: %d passed, %d failed\n' "$passed" "$failed"; }
+# shellcheck source=scripts/lib/checks.sh
+source scripts/lib/checks.sh
 # Stops the whole run: a later check would only fail for the same reason.
 die() {
     fail "$@"
@@ -72,7 +59,7 @@ down() {
         fi
     fi
     rm -rf "$tmp"
-    summary
+    checks_summary test-compose
     ((failed == 0)) || rc=1
     exit "$rc"
 }

@@ -32,20 +32,8 @@ K8S_VERSION=${K8S_VERSION:-1.37.0}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/identity-deploy
 venv=$cache/venv
 
-passed=0
-failed=0
-pass() {
-    printf 'PASS  %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL  %s\n' "$1"
-    if [[ -n ${2:-} ]]; then
-        while IFS= read -r line; do printf '      %s\n' "$line"; done <<<"$2"
-    fi
-    failed=$((failed + 1))
-}
-step() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/lib/checks.sh
+source scripts/lib/checks.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -318,13 +306,14 @@ done
 
 # --- shell ------------------------------------------------------------------------------
 step "shellcheck"
-for script in scripts/*.sh deploy/**/*.sh; do
-    if out=$(shellcheck "$script" 2>&1); then
+# -x: follow what a script sources (scripts/lib/), as the script itself would.
+for script in scripts/**/*.sh deploy/**/*.sh; do
+    if out=$(shellcheck -x "$script" 2>&1); then
         pass "$script"
     else
         fail "$script" "$out"
     fi
 done
 
-printf '\nvalidate-deploy: %d passed, %d failed\n' "$passed" "$failed"
+checks_summary validate-deploy
 ((failed == 0))
