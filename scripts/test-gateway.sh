@@ -20,25 +20,15 @@ posts_addr=${POSTS_BIND_ADDR:-127.0.0.1:8082}
 port=${GATEWAY_TEST_PORT:-18080}
 
 # --- tools ------------------------------------------------------------------------------
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 missing=()
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    sudo=()
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null 2>&1 || {
-            echo "missing ${missing[*]}, and not root: install them with apt-get" >&2
-            exit 2
-        }
-        sudo=(sudo)
-    fi
-    "${sudo[@]}" apt-get update -qq
-    # RUNLEVEL=1: the nginx package must not start a system nginx on port 80.
-    "${sudo[@]}" env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install_missing "${missing[@]}"
 fi
 
 # --- the services must be up already ----------------------------------------------------

@@ -46,6 +46,8 @@ if ! docker compose version >/dev/null 2>&1; then
     bash scripts/docker-engine.sh --compose-only
 fi
 compose=(docker compose)
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 missing=()
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
@@ -54,19 +56,7 @@ if [[ ! -x $venv/bin/python ]] && ! python3 -c 'import ensurepip, venv' >/dev/nu
     missing+=(python3-venv)
 fi
 if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    sudo=()
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null 2>&1 || {
-            echo "missing ${missing[*]}, and not root: install them with apt-get" >&2
-            exit 2
-        }
-        sudo=(sudo)
-    fi
-    "${sudo[@]}" apt-get update -qq
-    # RUNLEVEL=1: the nginx package must not start a system nginx on port 80.
-    "${sudo[@]}" env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install_missing "${missing[@]}"
 else
     echo "system packages: nothing to install"
 fi
