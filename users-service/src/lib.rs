@@ -17,5 +17,7 @@ pub mod profiles;
 pub mod routes;
 pub mod startup;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod throttle;
 pub mod tokens;

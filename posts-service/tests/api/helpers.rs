@@ -4,22 +4,24 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::path::Path;
 use std::time::Duration;
 
 use auth_common::clock::{Clock, TestClock};
 use auth_common::service::env::{AppEnv, Env};
-use auth_common::service::errors::ErrorBody;
 use auth_common::testing::TestDatabase;
-use auth_common::token::scope::ScopeSet;
+pub use auth_common::testing::http::{challenge, error_of, kid_of};
+use auth_common::token::signing_key::SigningKey;
 use posts_service::config::{Config, Secret};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use users_service::tokens::clients::{ClientSecret, OAuthClient};
+pub use users_service::testing::PASSWORD;
+use users_service::testing::{TestUsers, Tokens, service_account, spawn_users_on};
 
 use crate::proxy::Proxy;
 
-pub const PASSWORD: &str = "correct horse battery";
-const POSTS_CLIENT: (&str, &str) = ("posts-service", "posts-secret-for-tests");
+/// posts-service's own service account.
+const POSTS_CLIENT: (&str, &str) = users_service::testing::SERVICE_CLIENT;
 /// A service account for users-service only (`users:read`).
 pub const USERS_ONLY_CLIENT: (&str, &str) = ("directory", "directory-secret-for-tests");
 
@@ -29,10 +31,10 @@ pub struct TestSystem {
     pub posts_address: String,
     pub proxy: Proxy,
     pub client: reqwest::Client,
-    /// The folder of users-service's signing keys.
-    pub keys_dir: tempfile::TempDir,
     pub issuer: String,
-    _dbs: (TestDatabase, TestDatabase),
+    /// users-service itself, started as its own tests start it.
+    pub users: TestUsers,
+    _posts_db: TestDatabase,
 }
 
 /// A logged-in user.
@@ -82,21 +84,13 @@ async fn spawn_on(
     customize_users: impl FnOnce(&mut users_service::config::Config),
     customize_posts: impl FnOnce(&mut Config),
 ) -> TestSystem {
-    auth_common::testing::init_logging();
-    let users_db = TestDatabase::create("users");
-    let keys_dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let users_address = format!("http://{}", listener.local_addr().unwrap());
-    let mut users_config = users_service::config::Config::from(&Env::from_map(HashMap::new())).unwrap();
-    users_config.common.bind_addr = listener.local_addr().unwrap();
-    users_config.common.database_url = users_db.url.clone();
-    users_config.keys_dir = keys_dir.path().to_owned();
-    users_config.common.issuer = users_address.clone();
-    users_config.oauth_clients =
-        vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
-    customize_users(&mut users_config);
-    let users = users_service::startup::build_with_listener(users_config, listener, clock.clone()).await.unwrap();
-    tokio::spawn(users.run_until_stopped());
+    let users = spawn_users_on(clock.clone(), |c| {
+        c.oauth_clients =
+            vec![service_account(POSTS_CLIENT, "users:read"), service_account(USERS_ONLY_CLIENT, "users:read")];
+        customize_users(c);
+    })
+    .await;
+    let users_address = users.address.clone();
 
     let proxy = Proxy::start(&users_address);
     let posts_db = TestDatabase::create("posts");
@@ -116,22 +110,17 @@ async fn spawn_on(
     let posts = posts_service::startup::build_with_listener(config, listener, clock).await.unwrap();
     tokio::spawn(posts.run_until_stopped());
 
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let system = TestSystem {
         users_address: users_address.clone(),
         posts_address,
         proxy,
-        client,
-        keys_dir,
+        client: users.client.clone(),
         issuer: users_address,
-        _dbs: (users_db, posts_db),
+        users,
+        _posts_db: posts_db,
     };
     system.wait_until_ready().await;
     system
-}
-
-fn service_account((id, secret): (&str, &str), scopes: &str) -> OAuthClient {
-    OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes: ScopeSet::parse(scopes).unwrap() }
 }
 
 impl TestSystem {
@@ -157,53 +146,24 @@ impl TestSystem {
 
     /// Registers and logs in `username` directly at users-service.
     pub async fn user(&self, username: &str) -> User {
-        let created: Value = self
-            .client
-            .post(self.users("/users"))
-            .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created: Value = self.users.register(username).await.json().await.unwrap();
         let (token, refresh) = self.login(username).await;
         User { id: created["id"].as_i64().expect("user id"), token, refresh }
     }
 
     /// A client-credentials token from users-service.
-    pub async fn service_token(&self, (id, secret): (&str, &str), scope: Option<&str>) -> String {
+    pub async fn service_token(&self, client: (&str, &str), scope: Option<&str>) -> String {
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
-        let body: Value = self
-            .client
-            .post(self.users("/oauth/token"))
-            .basic_auth(id, Some(secret))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["access_token"].as_str().expect("access_token").to_owned()
+        self.users.access_token(&form, Some(client)).await
     }
 
     /// A narrower access token for `user`, through the refresh grant.
     pub async fn narrowed_token(&self, user: &User, scope: &str) -> String {
-        let body: Value = self
-            .client
-            .post(self.users("/oauth/token"))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", user.refresh.as_str()), ("scope", scope)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["access_token"].as_str().expect("access_token").to_owned()
+        let form = [("grant_type", "refresh_token"), ("refresh_token", user.refresh.as_str()), ("scope", scope)];
+        self.users.access_token(&form, None).await
     }
 
     /// Creates a post as `token`; returns its id.
@@ -223,52 +183,23 @@ impl TestSystem {
     }
 
     /// users-service's first signing key, from its key folder.
-    pub fn signing_key(&self) -> auth_common::token::signing_key::SigningKey {
-        let pem = std::fs::read_dir(self.keys_dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "pem"))
-            .unwrap();
-        auth_common::token::signing_key::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(pem).unwrap()).unwrap()
+    pub fn signing_key(&self) -> SigningKey {
+        self.users.signing_key()
+    }
+
+    /// The folder of users-service's signing keys.
+    pub fn keys_dir(&self) -> &Path {
+        &self.users.config.keys_dir
     }
 
     /// Logs `username` in again; returns the access and refresh tokens.
     pub async fn login(&self, username: &str) -> (String, String) {
-        let tokens: Value = self
-            .client
-            .post(self.users("/auth/login"))
-            .json(&json!({"username": username, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (tokens["access_token"].as_str().unwrap().to_owned(), tokens["refresh_token"].as_str().unwrap().to_owned())
+        let Tokens { access, refresh } = self.users.login_tokens(username).await;
+        (access, refresh)
     }
 
     /// The kids users-service publishes now.
     pub async fn published_kids(&self) -> Vec<String> {
-        let jwks: jsonwebtoken::jwk::JwkSet =
-            self.client.get(self.users("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-        jwks.keys.into_iter().filter_map(|k| k.common.key_id).collect()
+        self.users.jwks().await.keys.into_iter().filter_map(|k| k.common.key_id).collect()
     }
-}
-
-/// Status and JSON error body, asserting the shape.
-pub async fn error_of(response: Response) -> (StatusCode, ErrorBody) {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let body: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not the error shape ({e}): {text}"));
-    (status, body)
-}
-
-/// The `WWW-Authenticate` header.
-pub fn challenge(response: &Response) -> Option<String> {
-    response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned())
-}
-
-/// The `kid` in a token's header.
-pub fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }

@@ -117,7 +117,7 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let alice = system.user("alice").await;
     system.create_post(&alice.token, "during a rotation").await;
     let first_kid = kid_of(&alice.token);
-    let dir = system.keys_dir.path().to_owned();
+    let dir = system.keys_dir().to_owned();
     let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
     let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
     let load = tokio::spawn(run_load(system.clone(), stop.clone(), log.clone()));

@@ -19,7 +19,14 @@ async fn assert_throttled(response: Response, context: &str) -> String {
     body.error_description
 }
 
-impl TestUsers {
+/// Requests that arrive through the trusted gateway from a given address.
+trait FromAddress {
+    async fn client_credentials_from(&self, ip: &str, client: (&str, &str)) -> Response;
+    async fn login_from(&self, ip: &str, username: &str, password: &str) -> Response;
+    async fn register_from(&self, ip: &str, username: &str) -> Response;
+}
+
+impl FromAddress for TestUsers {
     async fn client_credentials_from(&self, ip: &str, (id, secret): (&str, &str)) -> Response {
         self.client
             .post(self.url("/oauth/token"))

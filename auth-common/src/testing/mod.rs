@@ -1,10 +1,14 @@
 //! Test helpers: keys generated at run time (we commit no private key, not even a test
-//! one) and claim sets to sign, valid or deliberately broken.
+//! one) and claim sets to sign, valid or deliberately broken; a database of its own for
+//! each test; reading answers (`http`).
 
 // Test helpers fail loudly: a panic here is a failed test, not a crashed service.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::OnceLock;
+
+#[cfg(feature = "test-support")]
+pub mod http;
 
 use crate::token::claims::AccessClaims;
 use crate::token::scope::USER_SCOPES;
