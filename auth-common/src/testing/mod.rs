@@ -1,12 +1,14 @@
 //! Test helpers: keys generated at run time (we commit no private key, not even a test
 //! one) and claim sets to sign, valid or deliberately broken; a database of its own for
-//! each test; reading answers (`http`).
+//! each test; reading answers (`http`); the hostile tokens every verifier must refuse
+//! ([`hostile_tokens`]), one table for the verifier's unit tests and both services' HTTP tests.
 
 // Test helpers fail loudly: a panic here is a failed test, not a crashed service.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::OnceLock;
 
+pub mod hostile_tokens;
 #[cfg(feature = "test-support")]
 pub mod http;
 
