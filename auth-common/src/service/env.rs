@@ -161,12 +161,18 @@ mod tests {
         assert!(env.required("EMPTY").unwrap_err().to_string().contains("EMPTY"));
     }
 
-    #[test]
-    fn a_secret_comes_from_the_variable_or_else_from_its_file() {
+    /// A file holding `contents`, and its path; the folder lives as long as the guard.
+    fn secret_file(contents: &str) -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("secret");
-        std::fs::write(&file, "from-file\n").unwrap();
+        std::fs::write(&file, contents).unwrap();
         let path = file.display().to_string();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_secret_comes_from_the_variable_or_else_from_its_file() {
+        let (_dir, path) = secret_file("from-file\n");
         assert_eq!(Env::from_pairs(&[("S_FILE", &path)]).secret("S").unwrap().as_deref(), Some("from-file"));
         assert_eq!(Env::from_pairs(&[("S", "direct")]).secret("S").unwrap().as_deref(), Some("direct"));
         assert_eq!(Env::from_pairs(&[]).secret("S").unwrap(), None);
@@ -176,10 +182,7 @@ mod tests {
 
     #[test]
     fn a_secret_given_both_ways_is_refused_naming_both_variables_and_neither_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("secret");
-        std::fs::write(&file, "from-file").unwrap();
-        let path = file.display().to_string();
+        let (_dir, path) = secret_file("from-file");
         let err = Env::from_pairs(&[("S", "direct-value"), ("S_FILE", &path)]).secret("S").unwrap_err().to_string();
         assert!(err.starts_with("S and S_FILE are both set"), "{err}");
         assert!(!err.contains("direct-value") && !err.contains("from-file"), "{err}");
