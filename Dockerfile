@@ -48,7 +48,8 @@ RUN cargo build --release --locked -p users-service -p posts-service \
 # for uid 10001, /tmp, and each service's data folder owned by that uid. No shell, no
 # package manager: `<service> healthcheck` is the healthcheck.
 FROM debian:trixie-slim AS rootfs
-# A failing ldd must fail the build, not hand awk an empty list.
+# A failing ldd must fail the build: its list is taken in an assignment (which set -e
+# and pipefail see, unlike a `for` list) and must not be empty.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -59,7 +60,9 @@ COPY --from=builder /out/ /out/
 RUN set -eu; \
     mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp /rootfs/usr/local/bin; \
     chmod 1777 /rootfs/tmp; \
-    for lib in $(ldd /out/users-service /out/posts-service | awk '$2 == "=>" { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u); do \
+    libs=$(ldd /out/users-service /out/posts-service | awk '$2 == "=>" { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u); \
+    test -n "$libs"; \
+    for lib in $libs; do \
         cp --parents -L "$lib" /rootfs/; \
     done; \
     cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
