@@ -62,9 +62,8 @@ pub async fn create_post(
     caller.require_scope("posts:write")?;
     let author = caller.user_id()?;
     let (title, content) = body.into_inner().parse()?;
-    let clock = state.clock.clone();
+    let now = state.clock.now().naive_utc();
     let row = blocking(&state.pool, move |conn| {
-        let now = clock.now().naive_utc();
         let new = NewPost {
             user_id: author,
             title: title.as_str(),
@@ -154,9 +153,9 @@ pub async fn update_post(
     let author = caller.user_id()?;
     let id = PostId::parse(&path)?;
     let (title, content) = body.into_inner().parse()?;
-    let clock = state.clock.clone();
+    let now = state.clock.now().naive_utc();
     let outcome = blocking(&state.pool, move |conn| {
-        posts::update(conn, id, author, &title, &content, clock.now().naive_utc())
+        posts::update(conn, id, author, &title, &content, now)
             .context("updating a post of its author")
             .map_err(ApiError::from)
     })
