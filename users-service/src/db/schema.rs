@@ -26,4 +26,33 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, signing_keys, key_set_version, credential_failures);
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        activates_at -> Nullable<Timestamp>,
+        retires_at -> Nullable<Timestamp>,
+        sealed_private_key -> Binary,
+        kek_id -> Text,
+    }
+}
+
+diesel::table! {
+    key_set_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    credential_failures (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        failures -> Integer,
+        first_failure -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}

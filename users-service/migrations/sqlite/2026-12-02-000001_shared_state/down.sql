@@ -1,0 +1,3 @@
+DROP TABLE credential_failures;
+DROP TABLE key_set_version;
+DROP TABLE signing_keys;
