@@ -13,7 +13,11 @@
 #                              kustomization.yaml parsed, its files present; then the whole
 #                              `kubectl kustomize` output the same way, its references (ConfigMaps,
 #                              Secrets and their keys, *_FILE paths, Gateway, Services, the issuer
-#                              host) and its routes against the nginx gateway's, request by request
+#                              host), both services' replicas (at least 2, RollingUpdate with
+#                              maxUnavailable 0, a PodDisruptionBudget, spread over nodes, no
+#                              PVC, a grace period above SHUTDOWN_DRAIN_SECS + 30, readiness on
+#                              /health/ready, users-service's `keys init` with its key-encryption
+#                              key) and its routes against the nginx gateway's, request by request
 #   deploy/k8s/postgres-init.yaml  holds exactly deploy/postgres/init-databases.sh
 #   deploy/nginx/templates/    rendered with envsubst, then `nginx -t`
 #   scripts/*.sh deploy/**/*.sh  shellcheck
@@ -94,7 +98,7 @@ if out=$(env -i PATH="$PATH" HOME="$HOME" "${compose[@]}" --env-file "$tmp/empty
     -f docker-compose.yml --project-directory . config 2>&1 >"$tmp/compose.yml"); then
     pass "compose config with an empty environment"
     if out=$("$py" - "$tmp/compose.yml" <<'PY' 2>&1
-import sys, urllib.parse, yaml
+import re, sys, urllib.parse, yaml
 services = yaml.safe_load(open(sys.argv[1]))["services"]
 env = {name: s.get("environment") or {} for name, s in services.items()}
 problems = []
@@ -112,6 +116,22 @@ for name, s in services.items():
 for name, s in services.items():
     if name != "secrets" and "healthcheck" not in s:
         problems.append(f"{name}: no healthcheck")
+# Replicas: `--scale users-service=N` needs no fixed name or host port, and no volume of
+# its own (its keys are in PostgreSQL, sealed with the generated key-encryption key).
+users = services["users-service"]
+if "container_name" in users or users.get("ports"):
+    problems.append("users-service: container_name or published ports; it could not be scaled")
+for volume in users.get("volumes") or []:
+    source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
+    if source != "users-secrets":
+        problems.append(f"users-service: mounts {source}; its only volume is its secrets (keys are in PostgreSQL)")
+if env["users-service"].get("JWT_KEYS_ENCRYPTION_KEY_FILE") != "/run/secrets/jwt-keys-encryption-key":
+    problems.append("users-service: JWT_KEYS_ENCRYPTION_KEY_FILE is not the generated /run/secrets/jwt-keys-encryption-key")
+script = " ".join(services["secrets"].get("command") or [])
+shares = dict(re.findall(r"^\s*share \S+ /out/(\w+) (.*)$", script, re.M))
+holders = sorted(k for k, v in shares.items() if "jwt-keys-encryption-key" in v.split())
+if holders != ["users"]:
+    problems.append(f"secrets: jwt-keys-encryption-key is shared with {holders}, not with users-service alone")
 
 # A compose X_FILE is shadowed when the image also sets X (the services refuse both at
 # once; before they did, the image's ENV DATABASE_URL silently won and compose ran on
@@ -170,7 +190,7 @@ print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
     ); then
-        pass "compose invariants: one issuer, generated database credentials, healthchecks, no X_FILE shadowed by an image ENV X"
+        pass "compose invariants: one issuer, generated database credentials, healthchecks, users-service scalable (no name, port or volume of its own) with its generated key-encryption key, no X_FILE shadowed by an image ENV X"
     else
         fail "compose invariants" "$out"
     fi

@@ -5,8 +5,10 @@ Python of its venv (kubernetes-validate, jsonschema, PyYAML):
   check-manifests.py schemas VERSION FILE
       every object in FILE against its schema
   check-manifests.py rendered VERSION FILE NGINX_TEMPLATE
-      the same for a `kubectl kustomize` output, then the references between its objects
-      and its routes against the compose gateway's nginx template, request by request
+      the same for a `kubectl kustomize` output, then the references between its objects,
+      the replicas of both services (rolling, drained, spread, a PodDisruptionBudget, no
+      volume of their own) and its routes against the compose gateway's nginx template,
+      request by request
 
 Built-in kinds: kubernetes-validate's schemas for Kubernetes VERSION, strict (an unknown
 field fails). Gateway and HTTPRoute: kubernetes-validate has no schemas for them and no
@@ -374,6 +376,115 @@ def references(docs):
     return problems
 
 
+
+# --- replicas: rolling, drained, spread, no state of their own --------------------------
+# Both services run several replicas. users-service's signing keys are in its database
+# (sealed with the key-encryption key of its Secret), so no pod has a volume of its own.
+REPLICATED = ("users-service", "posts-service")
+# The longest request the drain must let finish after SHUTDOWN_DRAIN_SECS: the gateway's
+# proxy_read_timeout (deploy/nginx/templates/gateway.conf.template).
+LONGEST_REQUEST_SECS = 30
+
+
+def zero(value):
+    return value in (0, "0", "0%")
+
+
+def labels_select(selector, labels):
+    """Whether a matchLabels-only selector selects these labels."""
+    match = (selector or {}).get("matchLabels") or {}
+    return bool(match) and not (selector or {}).get("matchExpressions") and \
+        all(labels.get(k) == v for k, v in match.items())
+
+
+def replicas(docs):
+    problems = []
+    by_kind = collections.defaultdict(dict)
+    for d in docs:
+        by_kind[d["kind"]][(d["metadata"].get("namespace", ""), d["metadata"]["name"])] = d
+    config = next((d.get("data") or {} for (_, n), d in by_kind["ConfigMap"].items()
+                   if re.fullmatch(r"identity-config-[a-z0-9]{10}", n)), {})
+    drain = config.get("SHUTDOWN_DRAIN_SECS", "0")
+    if not re.fullmatch(r"[0-9]+", drain):
+        problems.append(f"identity-config: SHUTDOWN_DRAIN_SECS={drain!r} is not a number of seconds")
+        drain = "0"
+    drain = int(drain)
+    for (ns, name), claim in by_kind["PersistentVolumeClaim"].items():
+        if name.startswith("users-service"):
+            problems.append(f"PersistentVolumeClaim/{name}: users-service keeps its keys in the database, not on a volume")
+    for svc in REPLICATED:
+        found = [(k, d) for k, d in by_kind["Deployment"].items() if k[1] == svc]
+        if not found:
+            problems.append(f"Deployment/{svc} is not in the output")
+            continue
+        (ns, _), d = found[0]
+        where = f"Deployment/{svc}"
+        spec, pod = d["spec"], d["spec"]["template"]["spec"]
+        labels = d["spec"]["template"]["metadata"].get("labels") or {}
+        count = spec.get("replicas", 1)
+        if count < 2:
+            problems.append(f"{where}: replicas {count}; at least 2, so one pod lost or rolled leaves one serving")
+        strategy = spec.get("strategy") or {}
+        rolling = strategy.get("rollingUpdate") or {}
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+            problems.append(f"{where}: strategy {strategy.get('type')}; RollingUpdate, so a deploy never stops every pod")
+        elif not zero(rolling.get("maxUnavailable", "25%")) or zero(rolling.get("maxSurge", "25%")):
+            problems.append(f"{where}: rollingUpdate maxUnavailable {rolling.get('maxUnavailable', '25%')}, "
+                            f"maxSurge {rolling.get('maxSurge', '25%')}; want 0 and at least 1 (a new pod ready before an old one stops)")
+        budgets = [b for (bns, _), b in by_kind["PodDisruptionBudget"].items()
+                   if bns == ns and labels_select(b["spec"].get("selector"), labels)]
+        if not budgets:
+            problems.append(f"{where}: no PodDisruptionBudget selects its pods")
+        for b in budgets:
+            bspec = b["spec"]
+            if "minAvailable" in bspec and isinstance(bspec["minAvailable"], int) and bspec["minAvailable"] >= count:
+                problems.append(f"PodDisruptionBudget/{b['metadata']['name']}: minAvailable {bspec['minAvailable']} "
+                                f"with {count} replicas lets no node drain")
+            if "maxUnavailable" in bspec and zero(bspec["maxUnavailable"]):
+                problems.append(f"PodDisruptionBudget/{b['metadata']['name']}: maxUnavailable 0 lets no node drain")
+        affinity = (pod.get("affinity") or {}).get("podAntiAffinity")
+        spread = [c for c in pod.get("topologySpreadConstraints", [])
+                  if c.get("topologyKey") == "kubernetes.io/hostname" and labels_select(c.get("labelSelector"), labels)]
+        if not spread and not affinity:
+            problems.append(f"{where}: neither topologySpreadConstraints over kubernetes.io/hostname selecting its pods "
+                            "nor podAntiAffinity: its replicas may all land on one node")
+        for v in pod.get("volumes", []):
+            if "persistentVolumeClaim" in v:
+                problems.append(f"{where}: volume {v['name']} is a PersistentVolumeClaim; the replicas share nothing but the database")
+        grace = pod.get("terminationGracePeriodSeconds", 30)
+        reads_config = any("configMapRef" in src for c in pod["containers"] for src in c.get("envFrom", []))
+        if reads_config and grace <= drain + LONGEST_REQUEST_SECS:
+            problems.append(f"{where}: terminationGracePeriodSeconds {grace} is not above SHUTDOWN_DRAIN_SECS "
+                            f"({drain}) + {LONGEST_REQUEST_SECS}: the pod would be killed mid-request")
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            pre_stop = ((c.get("lifecycle") or {}).get("preStop") or {})
+            if "exec" in pre_stop:
+                problems.append(f"{where} container {c['name']}: a preStop exec hook, but the image has no shell "
+                                "or sleep (FROM scratch); SHUTDOWN_DRAIN_SECS drains instead")
+        for c in pod["containers"]:
+            probe = (c.get("readinessProbe") or {})
+            path = (probe.get("httpGet") or {}).get("path")
+            if path != "/health/ready":
+                problems.append(f"{where} container {c['name']}: readinessProbe {path!r}, not GET /health/ready")
+            elif probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3) > max(drain, 4):
+                problems.append(f"{where} container {c['name']}: readinessProbe notices a drain after "
+                                f"{probe.get('periodSeconds', 10)} s x {probe.get('failureThreshold', 3)}, "
+                                f"longer than SHUTDOWN_DRAIN_SECS ({drain})")
+        if svc == "users-service":
+            inits = pod.get("initContainers", [])
+            init = next((c for c in inits if c.get("args", [])[:2] == ["keys", "init"]), None)
+            if init is None:
+                problems.append(f"{where}: no init container runs `keys init` (production never makes a key at start)")
+            for c in ([init] if init else []) + pod["containers"]:
+                names = {e["name"] for e in c.get("env", [])}
+                for key in ("DATABASE_URL_FILE", "JWT_KEYS_ENCRYPTION_KEY_FILE"):
+                    if key not in names:
+                        problems.append(f"{where} container {c['name']}: no {key} (the keys are in the database, sealed with that key)")
+                if "JWT_KEYS_DIR" in names:
+                    problems.append(f"{where} container {c['name']}: sets JWT_KEYS_DIR; the keys are in the database")
+    return problems
+
+
 # --- the same routes as the compose gateway --------------------------------------------
 PERMANENT = {301, 308}
 
@@ -534,6 +645,7 @@ def main():
     notes = set()
     if mode == "rendered" and not problems:
         problems += references(docs)
+        problems += replicas(docs)
         more, notes = parity(docs, sys.argv[4])
         problems += more
     if problems:
@@ -542,6 +654,9 @@ def main():
     kinds = collections.Counter(d["kind"] for d in docs)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     if mode == "rendered":
+        summary += "; " + ", ".join(
+            f"{svc} {next(d['spec'].get('replicas', 1) for d in docs if d['kind'] == 'Deployment' and d['metadata']['name'] == svc)} replicas"
+            for svc in REPLICATED) + " (rolling, drained, budgeted, spread)"
         summary += "; routes as in the nginx gateway"
         if notes:
             summary += f" (except what nginx answers itself: {' '.join(sorted(notes))})"

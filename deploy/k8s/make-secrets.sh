@@ -2,7 +2,10 @@
 # Writes the env files kustomization.yaml's secretGenerator reads, with random values:
 #   secrets/postgres.env  secrets/users-service.env  secrets/posts-service.env
 # A file that exists is never overwritten; a missing one is made to agree with the others
-# (users-service's OAUTH_CLIENTS holds posts-service's POSTS_CLIENT_SECRET). The files are
+# (users-service's OAUTH_CLIENTS holds posts-service's POSTS_CLIENT_SECRET). users-service's
+# JWT_KEYS_ENCRYPTION_KEY (base64 of 32 random bytes) seals the signing keys in its
+# database: a users-service.env from before it gets the line added, never a new value for
+# an existing one (that would make the keys in the database unreadable). The files are
 # git-ignored (secrets/.gitignore); secrets/*.env.example show their shape.
 # Each service's DATABASE_URL (the file its Deployment mounts as DATABASE_URL_FILE) points
 # at the in-cluster PostgreSQL with that service's DATABASE_PASSWORD; for a managed
@@ -17,6 +20,8 @@ cd "$(dirname "$0")/secrets"
 umask 077
 
 random() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'; }
+# All 32 bytes, in standard base64 (44 characters, `=` padding): the key-encryption key.
+random_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
 # The value of KEY in an env file, if the file and the key are there.
 value_of() {
@@ -53,7 +58,8 @@ posts_db_password=$(random)
 write postgres.env "POSTGRES_PASSWORD=$(random)"
 write users-service.env "OAUTH_CLIENTS=posts-service:${posts_secret}:users:read
 DATABASE_PASSWORD=${users_db_password}
-DATABASE_URL=$(in_cluster_url users "$users_db_password")"
+DATABASE_URL=$(in_cluster_url users "$users_db_password")
+JWT_KEYS_ENCRYPTION_KEY=$(random_key)"
 write posts-service.env "POSTS_CLIENT_SECRET=${posts_secret}
 DATABASE_PASSWORD=${posts_db_password}
 DATABASE_URL=$(in_cluster_url posts "$posts_db_password")"
@@ -71,6 +77,13 @@ for db in users posts; do
         echo "added   DATABASE_URL to deploy/k8s/secrets/$file"
     fi
 done
+
+# A users-service file from before the keys moved into the database: add a key-encryption
+# key. Its first `keys init` (or the import of the old key folder) seals with it.
+if [[ -z $(value_of users-service.env JWT_KEYS_ENCRYPTION_KEY) ]]; then
+    printf 'JWT_KEYS_ENCRYPTION_KEY=%s\n' "$(random_key)" >>users-service.env
+    echo "added   JWT_KEYS_ENCRYPTION_KEY to deploy/k8s/secrets/users-service.env"
+fi
 
 # Both files now exist: check they agree, whoever wrote them.
 if ! value_of users-service.env OAUTH_CLIENTS | grep -qF "posts-service:$(value_of posts-service.env POSTS_CLIENT_SECRET):"; then
