@@ -1,11 +1,13 @@
 //! The command line: serve (the default), or manage the signing keys with the service's
 //! own environment.
 
+use anyhow::Context;
 use auth_common::clock::Clock;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::keys::commands::{self, KeyInfo, RotationTimes};
+use crate::keys::commands::{self, Init, KeyInfo, RotationTimes};
+use crate::keys::sealing;
 
 /// users-service: users, logins and RS256 tokens.
 #[derive(Debug, Parser)]
@@ -21,7 +23,7 @@ enum Command {
     Serve,
     /// Exit 0 if this service answers /health/ready on BIND_ADDR, 1 otherwise.
     Healthcheck,
-    /// Manage the signing keys in JWT_KEYS_DIR.
+    /// Manage the signing keys in the database (DATABASE_URL).
     Keys {
         #[command(subcommand)]
         action: KeysAction,
@@ -47,46 +49,92 @@ enum KeysAction {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
+    /// Bring the keys of an earlier release's key folder (JWT_KEYS_DIR) into the database.
+    Import {
+        /// The folder of <kid>.pem and <kid>.json files.
+        dir: std::path::PathBuf,
+    },
+    /// Seal every key again with JWT_KEYS_ENCRYPTION_KEY, opening it with
+    /// JWT_KEYS_ENCRYPTION_KEY_OLD; a wrong old key changes nothing.
+    Rekey,
 }
 
 impl Cli {
     /// Runs the command.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
-        let dir = config.keys_dir.clone();
         let clock = Clock::system();
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => crate::startup::build(config, clock).await?.run_until_stopped().await?,
             Command::Healthcheck => auth_common::service::cli::healthcheck(config.common.bind_addr).await?,
-            Command::Keys { action: KeysAction::Init } => match commands::init(&dir, &clock)? {
-                Some(key) => println!("key {} created; it signs now", key.kid),
-                None => println!("{} holds a key already; nothing to do", dir.display()),
-            },
-            Command::Keys { action: KeysAction::List { json } } => print_keys(&commands::list(&dir, &clock)?, json)?,
-            Command::Keys { action: KeysAction::Rotate } => {
-                let times = RotationTimes {
-                    publish_ahead_secs: config.jwks_max_age_secs,
-                    outlive_secs: config.access_token_ttl_secs + config.common.leeway_secs,
-                };
-                let key = commands::rotate(&dir, times, &clock)?;
-                match key.activates_at {
-                    Some(at) if at > clock.now() => println!(
-                        "key {} is published now and signs from {}; the key it replaces signs until then \
-                         and leaves the JWKS {} s later",
-                        key.kid,
-                        at.to_rfc3339(),
-                        times.outlive_secs
-                    ),
-                    _ => println!("key {} created; it signs now", key.kid),
-                }
-            }
-            Command::Keys { action: KeysAction::Retire { kid } } => {
-                let keys = commands::retire(&dir, &kid, &clock)?;
-                println!("key {kid} retired: it no longer signs and has left the JWKS");
-                print_keys(&keys, false)?;
-            }
+            Command::Keys { action } => tokio::task::spawn_blocking(move || keys(action, &config, &clock)).await??,
         }
         Ok(())
     }
+}
+
+/// A keys command, on the service's database.
+fn keys(action: KeysAction, config: &Config, clock: &Clock) -> anyhow::Result<()> {
+    let pool = crate::db::connect(&config.common.database_url, 1)?;
+    let conn = &mut pool.get()?;
+    let kek = || sealing::resolve(config.keys_encryption_key.as_ref(), &config.keys_dir, config.common.app_env);
+    match action {
+        KeysAction::Init => match commands::init(conn, &kek()?, Some(&config.keys_dir), clock)? {
+            Init::Created(kid) => println!("key {kid} created; it signs now"),
+            Init::Imported(kids) => {
+                println!("imported {} key(s) from {}: {}", kids.len(), config.keys_dir.display(), kids.join(", "))
+            }
+            Init::Existing | Init::Refused => println!("the database holds a signing key already; nothing to do"),
+        },
+        KeysAction::List { json } => print_keys(&commands::list(conn, clock)?, json)?,
+        KeysAction::Rotate => {
+            let times = RotationTimes {
+                publish_ahead_secs: config.jwks_max_age_secs,
+                outlive_secs: config.access_token_ttl_secs + config.common.leeway_secs,
+            };
+            let key = commands::rotate(conn, &kek()?, times, clock)?;
+            match key.activates_at {
+                Some(at) if at > clock.now() => println!(
+                    "key {} is published now and signs from {}; the key it replaces signs until then \
+                     and leaves the JWKS {} s later",
+                    key.kid,
+                    at.to_rfc3339(),
+                    times.outlive_secs
+                ),
+                _ => println!("key {} created; it signs now", key.kid),
+            }
+        }
+        KeysAction::Retire { kid } => {
+            let keys = commands::retire(conn, &kid, clock)?;
+            println!("key {kid} retired: it no longer signs and has left the JWKS of every replica within a second");
+            print_keys(&keys, false)?;
+        }
+        KeysAction::Import { dir } => {
+            let done = commands::import(conn, &kek()?, &dir, clock)?;
+            println!(
+                "imported {} key(s) from {}{}; skipped {} the database holds already",
+                done.imported.len(),
+                dir.display(),
+                if done.imported.is_empty() { String::new() } else { format!(" ({})", done.imported.join(", ")) },
+                done.skipped.len()
+            );
+        }
+        KeysAction::Rekey => {
+            let old = config.keys_encryption_key_old.as_ref().context(
+                "keys rekey: set JWT_KEYS_ENCRYPTION_KEY_OLD (or _FILE) to the key the keys are sealed with",
+            )?;
+            let new = config
+                .keys_encryption_key
+                .as_ref()
+                .context("keys rekey: set JWT_KEYS_ENCRYPTION_KEY (or _FILE) to the new key")?;
+            let resealed =
+                commands::rekey(conn, old, &sealing::resolve(Some(new), &config.keys_dir, config.common.app_env)?)?;
+            println!(
+                "{resealed} key(s) sealed again with key-encryption key {}; give every replica the new key now",
+                new.id()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn print_keys(keys: &[KeyInfo], json: bool) -> anyhow::Result<()> {

@@ -20,7 +20,9 @@
 //!
 //! | variable | default |
 //! |---|---|
-//! | `JWT_KEYS_DIR` | `./keys` |
+//! | `JWT_KEYS_DIR` | `./keys`: in development, where the generated key-encryption key is kept; the key folder of earlier releases, imported when the database has no keys |
+//! | `JWT_KEYS_ENCRYPTION_KEY` (or `_FILE`) | none: base64 of 32 random bytes sealing the signing keys in the database; generated into `JWT_KEYS_DIR` in development, required in production |
+//! | `JWT_KEYS_ENCRYPTION_KEY_OLD` (or `_FILE`) | none: the key being replaced, read by `keys rekey` only |
 //! | `USER_CACHE_ENTRIES` | 10000: public profiles kept in memory for batch lookups (0: off) |
 //! | `USER_CACHE_TTL_SECS` | 60: how long a cached profile is served (0: off) |
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
@@ -38,6 +40,7 @@ use auth_common::service::env::{AppEnv, Env, weak_secret};
 use auth_common::service::settings::{CommonDefaults, CommonSettings};
 use auth_common::token::scope::ScopeSet;
 
+use crate::keys::sealing::Kek;
 use crate::tokens::clients::{ClientSecret, OAuthClient};
 
 /// Everything users-service needs to start.
@@ -46,8 +49,13 @@ pub struct Config {
     /// What both services read. Its `issuer` is the `iss` of every token users-service
     /// signs, and the base of the URLs in the discovery documents.
     pub common: CommonSettings,
-    /// Folder of the signing keys.
+    /// In development, where the generated key-encryption key is kept; and the key folder
+    /// of earlier releases, imported when the database has no keys.
     pub keys_dir: PathBuf,
+    /// The key sealing the signing keys' private halves (`None`: development generates one).
+    pub keys_encryption_key: Option<Kek>,
+    /// The key being replaced, for `keys rekey`.
+    pub keys_encryption_key_old: Option<Kek>,
     /// How many public profiles are kept in memory (0: none).
     pub user_cache_entries: usize,
     /// How long a cached profile is served, in seconds (0: the cache is off).
@@ -101,6 +109,8 @@ impl Config {
         }
         let config = Self {
             keys_dir: env.parsed("JWT_KEYS_DIR", PathBuf::from("./keys"))?,
+            keys_encryption_key: kek(env, "JWT_KEYS_ENCRYPTION_KEY")?,
+            keys_encryption_key_old: kek(env, "JWT_KEYS_ENCRYPTION_KEY_OLD")?,
             user_cache_entries: env.parsed("USER_CACHE_ENTRIES", 10_000)?,
             user_cache_ttl_secs: env.parsed("USER_CACHE_TTL_SECS", 60)?,
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
@@ -128,6 +138,12 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// A key-encryption key from `key` or `key_FILE`, checked as it is read (the weakness check
+/// is production's, in `keys::sealing::resolve`).
+fn kek(env: &Env, key: &str) -> anyhow::Result<Option<Kek>> {
+    env.secret(key)?.map(|raw| Kek::parse(&raw).with_context(|| key.to_owned())).transpose()
 }
 
 /// Parses `id:secret:scope scope;id2:secret2:scope` (split at the first two colons).

@@ -14,7 +14,7 @@ use auth_common::service::server::{Server, ServerSettings, SharedData, Threads};
 use auth_common::token::verifier::Verifier;
 
 use crate::config::Config;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, sealing};
 use crate::passwords::PasswordHasher;
 use crate::profiles::Profiles;
 use crate::routes;
@@ -39,9 +39,9 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
     auth_common::token::install_crypto_provider();
     let (url, max) = (config.common.database_url.clone(), config.common.database_max_connections);
     let pool = tokio::task::spawn_blocking(move || crate::db::connect(&url, max)).await??;
-    let keys = Arc::new(KeyRing::load(&config.keys_dir, config.common.app_env, clock.clone())?);
+    let keys = Arc::new(open_keys(&config, &pool, &clock).await?);
     let (hangups, hangup_listener) = auth_common::service::hangup::forward_hangups("signing keys reload");
-    let key_reloader = crate::keys::reloader::spawn(keys.clone(), config.keys_dir.clone(), hangups);
+    let key_reloader = crate::keys::reloader::spawn(keys.clone(), pool.clone(), hangups);
     let verifier = web::Data::new(Verifier::new(config.common.verifier_settings(), keys.clone(), clock.clone()));
     let metrics = web::Data::new(Metrics::new().context("registering metrics")?);
     let passwords = PasswordHasher::new()?;
@@ -86,4 +86,16 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         routes::configure(cfg);
     })?;
     Ok(server.with_background(key_reloader).with_background(hangup_listener).with_background(memory_releaser))
+}
+
+/// The signing keys from the database, opened with the key-encryption key.
+async fn open_keys(config: &Config, pool: &auth_common::service::db::DbPool, clock: &Clock) -> anyhow::Result<KeyRing> {
+    let app_env = config.common.app_env;
+    let kek = sealing::resolve(config.keys_encryption_key.as_ref(), &config.keys_dir, app_env)?;
+    let (pool, dir, clock) = (pool.clone(), config.keys_dir.clone(), clock.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().context("no database connection for the signing keys")?;
+        KeyRing::open(&mut conn, kek, &dir, app_env, clock)
+    })
+    .await?
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 
 use auth_common::clock::{Clock, TestClock};
-use auth_common::service::env::Env;
+use auth_common::service::env::{AppEnv, Env};
 use auth_common::testing::TestDatabase;
 use auth_common::token::scope::ScopeSet;
 use auth_common::token::signing_key::SigningKey;
@@ -19,6 +19,8 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::db::DbConnection;
+use crate::keys::{self, sealing::Kek};
 use crate::startup;
 use crate::tokens::clients::{ClientSecret, OAuthClient};
 
@@ -165,10 +167,28 @@ impl TestUsers {
         self.client.get(self.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap()
     }
 
-    /// The service's own signing key, read from its key folder: for tokens that must carry
-    /// a valid signature and one bad claim.
+    /// The key signing now, read from its database: for tokens that must carry a valid
+    /// signature and one bad claim.
     pub fn signing_key(&self) -> SigningKey {
-        auth_common::testing::http::signing_key_in(&self.config.keys_dir)
+        let now = Clock::system().now();
+        self.with_keys(|conn, kek| {
+            let stored = keys::store::load_all(conn, kek, &HashMap::new()).expect("loading the keys");
+            keys::KeySet::at(&stored, now).expect("a key signs").signer
+        })
+    }
+
+    /// Runs `f` on its database with its key-encryption key: for tests that drive the keys
+    /// commands as an operator would, beside the running service.
+    pub fn with_keys<T>(&self, f: impl FnOnce(&mut DbConnection, &Kek) -> T) -> T {
+        let kek = keys::sealing::resolve(
+            self.config.keys_encryption_key.as_ref(),
+            &self.config.keys_dir,
+            AppEnv::Development,
+        )
+        .expect("the key-encryption key");
+        let pool = crate::db::connect(&self.config.common.database_url, 1).expect("connecting to its database");
+        let mut conn = pool.get().expect("a connection");
+        f(&mut conn, &kek)
     }
 
     /// Verifies `token` the way an outside client would: the JWKS over HTTP and

@@ -1,13 +1,10 @@
 //! Reading a service's answers in a test: the JSON error shape, the bearer challenge, the
-//! signing key a service wrote to its key folder, the `kid` a token names. Both services'
+//! `kid` a token names. Both services'
 //! tests read them the same way, so they are written once, here.
-
-use std::path::Path;
 
 use reqwest::{Response, StatusCode};
 
 use crate::service::errors::ErrorBody;
-use crate::token::signing_key::SigningKey;
 
 /// The status and the JSON error body of a response, asserting the shape.
 pub async fn error_of(response: Response) -> (StatusCode, ErrorBody) {
@@ -32,17 +29,6 @@ fn error_body(text: &str) -> ErrorBody {
 /// The `WWW-Authenticate` header of a response.
 pub fn challenge(response: &Response) -> Option<String> {
     response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned())
-}
-
-/// The first signing key in a service's key folder: for tokens that must carry a valid
-/// signature and one bad claim.
-pub fn signing_key_in(keys_dir: &Path) -> SigningKey {
-    let pem = std::fs::read_dir(keys_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "pem"))
-        .expect("a key file");
-    SigningKey::from_pkcs8_pem(&std::fs::read_to_string(pem).unwrap()).unwrap()
 }
 
 /// The `kid` in a token's header.

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::Path;
 use std::time::Duration;
 
 use auth_common::clock::{Clock, TestClock};
@@ -182,14 +181,9 @@ impl TestSystem {
         self.client.get(self.posts(path)).bearer_auth(token).send().await.unwrap()
     }
 
-    /// users-service's first signing key, from its key folder.
+    /// The key users-service signs with now, from its database.
     pub fn signing_key(&self) -> SigningKey {
         self.users.signing_key()
-    }
-
-    /// The folder of users-service's signing keys.
-    pub fn keys_dir(&self) -> &Path {
-        &self.users.config.keys_dir
     }
 
     /// Logs `username` in again; returns the access and refresh tokens.

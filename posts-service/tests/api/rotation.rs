@@ -117,14 +117,13 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let alice = system.user("alice").await;
     system.create_post(&alice.token, "during a rotation").await;
     let first_kid = kid_of(&alice.token);
-    let dir = system.keys_dir().to_owned();
     let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
     let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
     let load = tokio::spawn(run_load(system.clone(), stop.clone(), log.clone()));
     load_rounds(&log, 2).await;
 
     // Act 1: a routine rotation.
-    let second = commands::rotate(&dir, times, &clock.clock()).unwrap();
+    let second = system.users.with_keys(|conn, kek| commands::rotate(conn, kek, times, &clock.clock())).unwrap();
     let activates = second.activates_at.unwrap();
     eventually("the new key is published", Duration::from_secs(5), || async {
         system.published_kids().await.contains(&second.kid)
@@ -163,9 +162,9 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     // Act 2: the active key is compromised: a new key, and the old one retired at once.
     let (doomed_token, _) = system.login("alice").await;
     assert_eq!(kid_of(&doomed_token), second.kid);
-    let third = commands::rotate(&dir, times, &clock.clock()).unwrap();
+    let third = system.users.with_keys(|conn, kek| commands::rotate(conn, kek, times, &clock.clock())).unwrap();
     let retired_at = Instant::now();
-    commands::retire(&dir, &second.kid, &clock.clock()).unwrap();
+    system.users.with_keys(|conn, _| commands::retire(conn, &second.kid, &clock.clock())).unwrap();
     eventually("the pending key takes over at once", Duration::from_secs(2), || async {
         kid_of(&system.login("alice").await.0) == third.kid
     })

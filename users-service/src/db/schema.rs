@@ -26,7 +26,13 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, signing_keys, key_set_version, credential_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    signing_keys,
+    key_set_version,
+    credential_failures
+);
 
 diesel::table! {
     signing_keys (kid) {

@@ -1,20 +1,25 @@
 //! users-service's signing keys: which key signs, which are published, and the key source
 //! its own verifier uses.
 //!
-//! A key's place follows from its recorded times, evaluated at the moment of each use, so
-//! scheduled transitions happen exactly on time with nobody rewriting files: a `pending`
-//! key signs from its `activates_at`; of the keys that may sign, the most recently
-//! activated one does and the others are retiring (published, not signing); a key whose
-//! `retires_at` has passed is gone from the JWKS and from the verifier.
+//! The keys live in the service's database ([`store`]), their private halves sealed with
+//! the key-encryption key ([`sealing`]), so every replica signs with the same key and
+//! publishes the same JWKS. A key's place follows from its recorded times, evaluated at
+//! the moment of each use, so scheduled transitions happen exactly on time everywhere with
+//! nobody writing anything: a `pending` key signs from its `activates_at`; of the keys that
+//! may sign, the most recently activated one does and the others are retiring (published,
+//! not signing); a key whose `retires_at` has passed is gone from the JWKS and from the
+//! verifier.
 //!
 //! "Now" is the ring's [`Clock`]: the service's own, which tests move by hand.
 //!
-//! The keys commands (`users-service keys …`, see [`commands`]) change the files; a
-//! running service picks the change up through [`reloader`] within a second, or at once
-//! on `SIGHUP`.
+//! The keys commands (`users-service keys …`, see [`commands`]) change the rows; every
+//! running replica picks the change up through [`reloader`] within a second (it polls the
+//! key set's version), or at once on `SIGHUP`.
 
 pub mod commands;
+pub mod folder;
 pub mod reloader;
+pub mod sealing;
 pub mod store;
 
 use std::collections::HashMap;
@@ -22,7 +27,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use auth_common::clock::Clock;
 use auth_common::service::env::AppEnv;
 use auth_common::token::key_source::{KeyMap, KeySource};
@@ -32,7 +37,9 @@ use futures_util::future::BoxFuture;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 
+use self::sealing::Kek;
 use self::store::{KeyRecord, KeyState, StoredKey};
+use crate::db::DbConnection;
 
 /// The keys in force at one moment.
 #[derive(Debug)]
@@ -47,11 +54,12 @@ pub struct KeySet {
 impl KeySet {
     /// The keys of `stored` in force at `now`; an error when none can sign.
     pub fn at(stored: &[StoredKey], now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let records: Vec<KeyRecord> = stored.iter().map(|k| k.record.clone()).collect();
         let live: Vec<&StoredKey> =
-            stored.iter().filter(|k| effective_state(stored, &k.record, now) != KeyState::Retired).collect();
-        let signer = signer_at(stored, now)
-            .map(|k| k.key.clone())
-            .context("no key can sign: every key is pending or retired")?;
+            stored.iter().filter(|k| effective_state(&records, &k.record, now) != KeyState::Retired).collect();
+        let signer_kid =
+            signer_at(&records, now).context("no key can sign: every key is pending or retired")?.kid.clone();
+        let signer = stored.iter().find(|k| k.record.kid == signer_kid).map(|k| k.key.clone()).context("no signer")?;
         let jwks = JwkSet { keys: live.iter().map(|k| k.key.jwk().clone()).collect() };
         let decoding = auth_common::token::key_source::keys_from_jwks(&jwks);
         Ok(Self { signer, jwks, decoding })
@@ -70,20 +78,17 @@ fn may_sign(record: &KeyRecord, now: DateTime<Utc>) -> bool {
 }
 
 /// The key that signs at `now`: of those that may, the most recently activated.
-fn signer_at(stored: &[StoredKey], now: DateTime<Utc>) -> Option<&StoredKey> {
-    stored
-        .iter()
-        .filter(|k| may_sign(&k.record, now))
-        .max_by_key(|k| (k.record.activates_at.unwrap_or(k.record.created_at), k.record.created_at))
+pub fn signer_at(records: &[KeyRecord], now: DateTime<Utc>) -> Option<&KeyRecord> {
+    records.iter().filter(|r| may_sign(r, now)).max_by_key(|r| (r.activates_at.unwrap_or(r.created_at), r.created_at))
 }
 
 /// What a key is at `now`, given the others: `active` (the signer), `pending`,
 /// `retiring` or `retired`.
-pub fn effective_state(stored: &[StoredKey], record: &KeyRecord, now: DateTime<Utc>) -> KeyState {
+pub fn effective_state(records: &[KeyRecord], record: &KeyRecord, now: DateTime<Utc>) -> KeyState {
     if record.state == KeyState::Retired || record.retires_at.is_some_and(|t| t <= now) {
         return KeyState::Retired;
     }
-    if signer_at(stored, now).is_some_and(|s| s.record.kid == record.kid) {
+    if signer_at(records, now).is_some_and(|s| s.kid == record.kid) {
         return KeyState::Active;
     }
     match record.state {
@@ -101,6 +106,8 @@ struct RingState {
     stored: Vec<StoredKey>,
     set: Arc<KeySet>,
     valid_until: Option<DateTime<Utc>>,
+    /// The key set version these keys were read at (`None`: not read from a database).
+    version: Option<i64>,
 }
 
 /// The live key set, shared by the token issuer, the JWKS endpoint and the verifier.
@@ -110,6 +117,8 @@ pub struct KeyRing {
     /// something (the verifier empties its cache of verified tokens then).
     generation: AtomicU64,
     clock: Clock,
+    /// Opens the keys a reload finds (`None`: a ring that never reloads, for tests).
+    kek: Option<Kek>,
 }
 
 impl KeyRing {
@@ -118,25 +127,47 @@ impl KeyRing {
         let now = clock.now();
         let set = Arc::new(KeySet::at(&stored, now)?);
         let valid_until = next_transition(&stored, now);
-        Ok(Self { state: RwLock::new(RingState { stored, set, valid_until }), generation: AtomicU64::new(0), clock })
+        Ok(Self {
+            state: RwLock::new(RingState { stored, set, valid_until, version: None }),
+            generation: AtomicU64::new(0),
+            clock,
+            kek: None,
+        })
     }
 
-    /// Loads the keys in `dir`. In development an empty folder gets a fresh key; in
-    /// production a missing key stops the start.
-    pub fn load(dir: &Path, app_env: AppEnv, clock: Clock) -> anyhow::Result<Self> {
-        let mut stored = store::load_all(dir, &HashMap::new())?;
-        if stored.is_empty() {
-            if app_env == AppEnv::Production {
-                bail!(
-                    "JWT_KEYS_DIR {}: no signing key, and production never generates one; \
-                     create one with `users-service keys rotate` and keep the folder on a persistent volume",
-                    dir.display()
-                );
+    /// Loads the keys from the database. A database with no key gets the keys of the
+    /// old key folder `legacy_dir` if it holds any (see [`folder`]); failing that, a fresh
+    /// key in development, and a refusal in production (`keys init` makes the first key).
+    pub fn open(
+        conn: &mut DbConnection,
+        kek: Kek,
+        legacy_dir: &Path,
+        app_env: AppEnv,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let records = store::records(conn)?;
+        if signer_at(&records, clock.now()).is_none() {
+            let create = app_env == AppEnv::Development;
+            match commands::ensure_signer(conn, &kek, Some(legacy_dir), create, &clock)? {
+                commands::Init::Existing => {}
+                commands::Init::Imported(kids) => {
+                    log::info!("imported {} signing key(s) from {} into the database", kids.len(), legacy_dir.display())
+                }
+                commands::Init::Created(kid) => {
+                    log::info!("generated signing key {kid} in the database (development only)")
+                }
+                commands::Init::Refused => anyhow::bail!(
+                    "the database holds no signing key, and production never generates one: run \
+                     `users-service keys init` once (the Kubernetes init container does), or \
+                     `users-service keys import DIR` to bring over the keys of an earlier release"
+                ),
             }
-            stored.push(commands::create_first_key(dir, &clock)?);
-            log::info!("generated a signing key in {} (development only)", dir.display());
         }
-        Self::new(stored, clock)
+        let version = store::version(conn)?;
+        let stored = store::load_all(conn, &kek, &HashMap::new())?;
+        let ring = Self::new(stored, clock)?;
+        ring.write().version = Some(version);
+        Ok(Self { kek: Some(kek), ..ring })
     }
 
     /// The keys in force now. Cheap (a clone of an `Arc`) except at a scheduled
@@ -165,12 +196,19 @@ impl KeyRing {
         state.set.clone()
     }
 
-    /// Re-reads `dir`, parsing only keys not seen before. A folder that leaves no key to
-    /// sign with is refused and the current keys kept.
-    pub fn reload(&self, dir: &Path) -> anyhow::Result<()> {
-        let known: HashMap<String, SigningKey> =
-            self.read().stored.iter().map(|k| (k.record.kid.clone(), k.key.clone())).collect();
-        let stored = store::load_all(dir, &known)?;
+    /// Re-reads the keys if the key set's version has moved, opening only keys not seen
+    /// before. A set that leaves no key to sign with is refused and the current keys kept.
+    pub fn reload(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        let Some(kek) = &self.kek else { return Ok(()) };
+        let version = store::version(conn)?;
+        let known: HashMap<String, SigningKey> = {
+            let state = self.read();
+            if state.version == Some(version) {
+                return Ok(());
+            }
+            state.stored.iter().map(|k| (k.record.kid.clone(), k.key.clone())).collect()
+        };
+        let stored = store::load_all(conn, kek, &known)?;
         let now = self.clock.now();
         let set = KeySet::at(&stored, now)?;
         let mut state = self.write();
@@ -181,6 +219,7 @@ impl KeyRing {
             state.stored = stored;
             self.generation.fetch_add(1, Ordering::SeqCst);
         }
+        state.version = Some(version);
         Ok(())
     }
 

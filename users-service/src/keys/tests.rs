@@ -25,17 +25,18 @@ fn a_pending_key_signs_once_its_time_has_come_and_the_old_key_stays_published() 
     let old = stored(KeyState::Active, Some(0), Some(500), 0);
     let new = stored(KeyState::Pending, Some(100), None, 50);
     let keys = [old.clone(), new.clone()];
+    let records = [old.record.clone(), new.record.clone()];
     let before = KeySet::at(&keys, base() + Duration::seconds(99)).unwrap();
     assert_eq!(before.signer.kid(), old.key.kid());
     assert_eq!(before.jwks.keys.len(), 2, "the pending key is published before it signs");
-    assert_eq!(effective_state(&keys, &new.record, base() + Duration::seconds(99)), KeyState::Pending);
+    assert_eq!(effective_state(&records, &new.record, base() + Duration::seconds(99)), KeyState::Pending);
     let after = KeySet::at(&keys, base() + Duration::seconds(100)).unwrap();
     assert_eq!(after.signer.kid(), new.key.kid());
     assert_eq!(after.jwks.keys.len(), 2, "the old key stays until it retires");
-    assert_eq!(effective_state(&keys, &old.record, base() + Duration::seconds(100)), KeyState::Retiring);
+    assert_eq!(effective_state(&records, &old.record, base() + Duration::seconds(100)), KeyState::Retiring);
     let later = KeySet::at(&keys, base() + Duration::seconds(500)).unwrap();
     assert_eq!(later.jwks.keys.len(), 1);
-    assert_eq!(effective_state(&keys, &old.record, base() + Duration::seconds(500)), KeyState::Retired);
+    assert_eq!(effective_state(&records, &old.record, base() + Duration::seconds(500)), KeyState::Retired);
 }
 
 #[test]

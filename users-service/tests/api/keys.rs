@@ -12,7 +12,8 @@ use users_service::keys::commands::{self, RotationTimes};
 
 use crate::helpers::spawn_users_with_clock;
 
-/// `users-service keys …` with a clean environment and no `.env` in reach.
+/// `users-service keys …` with a clean environment and no `.env` in reach, on the SQLite
+/// database in `dir` (its development key-encryption key in `dir/keys`).
 fn keys(dir: &Path, args: &[&str]) -> Output {
     let workdir = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_users-service"))
@@ -20,7 +21,8 @@ fn keys(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("JWT_KEYS_DIR", dir)
+        .env("JWT_KEYS_DIR", dir.join("keys"))
+        .env("DATABASE_URL", dir.join("users.db"))
         .env("JWKS_MAX_AGE_SECS", "300")
         .env("ACCESS_TOKEN_TTL_SECS", "900")
         .env("JWT_LEEWAY_SECS", "30")
@@ -42,7 +44,7 @@ fn time(value: &Value) -> DateTime<Utc> {
 #[test]
 fn the_keys_commands_rotate_and_retire_as_the_contract_says() {
     let dir = tempfile::tempdir().unwrap();
-    // An empty folder: rotate creates the first key, active at once.
+    // An empty database: rotate creates the first key, active at once.
     assert!(keys(dir.path(), &["rotate"]).status.success());
     let first = listed(dir.path());
     assert_eq!(first.len(), 1);
@@ -94,7 +96,7 @@ async fn a_running_service_follows_a_rotation_without_restarting() {
     .await;
     let old_token = users.user_tokens("alice").await.access;
     let times = RotationTimes { publish_ahead_secs: 1, outlive_secs: 4 };
-    let new = commands::rotate(&users.config.keys_dir, times, &clock.clock()).unwrap();
+    let new = users.with_keys(|conn, kek| commands::rotate(conn, kek, times, &clock.clock())).unwrap();
     // Published within the contract's five seconds, with no restart.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while users.jwks().await.find(&new.kid).is_none() {
