@@ -16,8 +16,10 @@
 # What the code reads: the keys passed as string literals to the methods of
 # auth_common's Env (the file that defines `pub struct Env`) and to std::env::var in
 # users-service/src, posts-service/src and auth-common/src (test helpers aside), a
-# `secret` key's `<KEY>_FILE` twin, and RUST_LOG (env_logger's filter). Code in
-# auth-common counts for both services.
+# `secret` key's `<KEY>_FILE` twin, and RUST_LOG (env_logger's filter). A small helper
+# that takes `key: &str` and hands it to one of Env's methods (users-service's `kek(env,
+# "JWT_KEYS_ENCRYPTION_KEY")`) counts as that method for the literal it is called with.
+# Code in auth-common counts for both services.
 #
 #   scripts/check-settings.sh            prints every key and where it is, fails on a mismatch
 #
@@ -100,6 +102,17 @@ for path in sorted(glob.glob("*/src/**/*.rs", recursive=True)):
         found.append((key, literal(default) if method in ("parsed", "string") else None))
         if method in file_methods:
             found.append((key + "_FILE", None))
+    # Helpers in this file that pass their `key: &str` on to an Env method.
+    for helper, params, body in re.findall(r"\bfn (\w+)(?:<[^>]*>)?\(([^)]*)\)[^{;]*\{(.*?)\n\}", text, re.S):
+        if not re.search(r"\bkey: &str\b", params):
+            continue
+        inner = re.search(r"\.(" + "|".join(sorted(methods)) + r")(?:::<[^>]*>)?\(\s*key\b", body)
+        if not inner:
+            continue
+        for key in re.findall(r"\b" + helper + r"\([^()\"]*\"(" + KEY + r")\"", text):
+            found.append((key, None))
+            if inner.group(1) in file_methods:
+                found.append((key + "_FILE", None))
     found += [(key, None) for key in std_var.findall(text)]
     if "env_logger::Env::default()" in text:
         found.append(("RUST_LOG", None))
@@ -149,7 +162,7 @@ def from_env(svc, key):
 
 # --- the report -------------------------------------------------------------------------
 problems = []
-print(f"{'variable':<25} {'read by':<8} {'.env.example':<16} {'users-service':<28} posts-service")
+print(f"{'variable':<33} {'read by':<8} {'.env.example':<16} {'users-service':<28} posts-service")
 def where(svc, key):
     if key in passed[svc]:
         return "${" + key + "}" if from_env(svc, key) is not False else "fixed"
@@ -158,7 +171,7 @@ for key in sorted(set(read_keys) | set(documented) | set().union(*(set(p) for p 
     readers = [svc for svc in SERVICES if key in reads[svc]]
     by = "both" if len(readers) == 2 else (readers[0].split("-")[0] if readers else "-")
     doc = "-" if key not in documented else ("compose: marked" if documented[key][1] else "documented")
-    print(f"{key:<25} {by:<8} {doc:<16} {where('users-service', key):<28} {where('posts-service', key)}")
+    print(f"{key:<33} {by:<8} {doc:<16} {where('users-service', key):<28} {where('posts-service', key)}")
 
 for key in read_keys:
     readers = [svc for svc in SERVICES if key in reads[svc]]
