@@ -84,6 +84,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         cors_allowed_origins: config.common.cors_allowed_origins.clone(),
         body_limit: BODY_LIMIT,
         threads: Threads::beside_pool(state.pool.max_size(), 0),
+        drain: std::time::Duration::from_secs(config.common.shutdown_drain_secs),
     };
     let shared = SharedData { metrics, verifier, readiness: web::Data::new(readiness) };
     let server = Server::start(listener, settings, shared, &config, move |cfg: &mut web::ServiceConfig| {

@@ -80,6 +80,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         body_limit: BODY_LIMIT,
         // Password hashes run on the blocking pool too, up to one per core at a time.
         threads: Threads::beside_pool(state.pool.max_size(), state.passwords.concurrency()),
+        drain: Duration::from_secs(config.common.shutdown_drain_secs),
     };
     let server = Server::start(listener, settings, shared, &config, move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone());

@@ -36,6 +36,8 @@ pub async fn live() -> HttpResponse {
 #[derive(Default)]
 pub struct Readiness {
     checks: Vec<Check>,
+    /// Set on `SIGTERM`: the instance is leaving, whatever its checks say.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 /// One readiness check: its name in `checks`, how it is probed, and what a failure says.
@@ -57,6 +59,12 @@ enum Probe {
 }
 
 impl Readiness {
+    /// From now on `/health/ready` answers 503 (`shutdown: draining`): the server is
+    /// about to stop, and a load balancer should send its requests elsewhere.
+    pub fn start_draining(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Adds the database check: `database` is `ok` when it answers a trivial query,
     /// `unavailable` otherwise.
     #[cfg(feature = "db")]
@@ -111,6 +119,10 @@ impl Check {
 pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     let mut checks = serde_json::Map::new();
     let mut failing = Vec::new();
+    if readiness.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        checks.insert("shutdown".to_owned(), "draining".into());
+        failing.push("the instance is shutting down");
+    }
     for check in &readiness.checks {
         let passes = check.passes().await;
         checks.insert(check.name.to_owned(), (if passes { "ok" } else { check.failed_state }).into());
@@ -158,5 +170,15 @@ mod tests {
         let (status, body) = answer(Readiness::default().flag("only", "down", "down", || true)).await;
         assert_eq!(status, 200);
         assert_eq!(body, json!({"status": "ready", "checks": {"only": "ok"}}));
+    }
+
+    #[actix_web::test]
+    async fn a_draining_instance_is_not_ready_whatever_its_checks_say() {
+        let readiness = Readiness::default().flag("only", "down", "down", || true);
+        readiness.start_draining();
+        let (status, body) = answer(readiness).await;
+        assert_eq!(status, 503);
+        assert_eq!(body["checks"], json!({"shutdown": "draining", "only": "ok"}));
+        assert_eq!(body["error_description"], "the instance is shutting down");
     }
 }

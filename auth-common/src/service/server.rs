@@ -5,9 +5,11 @@
 //! closure that registers that state and its routes; everything around it is here, so a
 //! middleware or an extractor limit is changed in one place for both.
 //!
-//! Shutdown is actix's own: `SIGINT`/`SIGTERM` stop accepting, let requests in flight
-//! finish (30 s at most), then [`Server::run_until_stopped`] returns and aborts the
-//! service's background tasks.
+//! Shutdown: on `SIGTERM` (or `SIGINT`) `/health/ready` turns 503 at once while requests
+//! are still served for `drain` (`SHUTDOWN_DRAIN_SECS`), so a load balancer or Kubernetes
+//! takes the instance out of rotation before it stops accepting; then the server stops
+//! gracefully (requests in flight finish, 30 s at most), [`Server::run_until_stopped`]
+//! returns and the service's background tasks are aborted.
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -59,6 +61,8 @@ pub struct ServerSettings {
     pub body_limit: usize,
     /// Worker and blocking-thread counts.
     pub threads: Threads,
+    /// How long readiness answers 503 before a stop (`SHUTDOWN_DRAIN_SECS`).
+    pub drain: std::time::Duration,
 }
 
 /// The app data every service registers, made once and shared by all workers.
@@ -77,6 +81,8 @@ pub struct Server {
     port: u16,
     server: actix_web::dev::Server,
     background: Vec<tokio::task::JoinHandle<()>>,
+    readiness: web::Data<Readiness>,
+    drain: std::time::Duration,
 }
 
 impl Server {
@@ -101,7 +107,8 @@ impl Server {
     {
         let address = listener.local_addr().context("reading the bound address")?;
         log::info!("{} listening on {address} ({config:?})", settings.name);
-        let ServerSettings { cors_allowed_origins, body_limit, threads, .. } = settings;
+        let ServerSettings { cors_allowed_origins, body_limit, threads, drain, .. } = settings;
+        let readiness = shared.readiness.clone();
         // Outermost last: `observe` sees every response, the JSON error rewrite included.
         let server = HttpServer::new(move || {
             App::new()
@@ -120,9 +127,11 @@ impl Server {
         })
         .workers(threads.workers)
         .worker_max_blocking_threads(threads.blocking_per_worker)
+        // The signals are ours (`run_until_stopped`), so readiness can turn first.
+        .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port: address.port(), server, background: Vec::new() })
+        Ok(Self { port: address.port(), server, background: Vec::new(), readiness, drain })
     }
 
     /// Ties a background task (a key reloader, a JWKS refresher) to this server: it is
@@ -137,12 +146,35 @@ impl Server {
         self.port
     }
 
-    /// Serves until the process is told to stop, then aborts the background tasks.
+    /// Serves until the process is told to stop (see the module docs), then aborts the
+    /// background tasks.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (handle, readiness, drain) = (self.server.handle(), self.readiness.clone(), self.drain);
+        let stopper = tokio::spawn(async move {
+            let signal = stop_signal().await;
+            readiness.start_draining();
+            log::info!("{signal}: readiness is 503 now; draining for {} s, then stopping", drain.as_secs());
+            tokio::time::sleep(drain).await;
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        stopper.abort();
         for task in &self.background {
             task.abort();
         }
         result
+    }
+}
+
+/// Waits for `SIGTERM` or `SIGINT`; names the one that came.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        // No signal handling (cannot happen on Unix): never stop by signal.
+        _ => std::future::pending().await,
     }
 }

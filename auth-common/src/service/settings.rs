@@ -10,6 +10,7 @@
 //! | `DATABASE_MAX_CONNECTIONS` | 10 (PostgreSQL; SQLite uses at most 4) |
 //! | `JWT_ISSUER` | `http://127.0.0.1:8081` |
 //! | `JWT_AUDIENCE` | the service's name |
+//! | `SHUTDOWN_DRAIN_SECS` | 0: on `SIGTERM`, how long readiness answers 503 while requests are still served, before the graceful stop |
 //! | `JWT_LEEWAY_SECS` | 30 |
 //! | `JWT_MAX_LIFETIME_SECS` | 3600: longer-lived access tokens are refused |
 //! | `JWT_CACHE_ENTRIES` | 1000: verified tokens remembered until their `exp` (0: off) |
@@ -58,6 +59,9 @@ pub struct CommonSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Development or production.
     pub app_env: AppEnv,
+    /// Seconds between `SIGTERM` and the stop, during which `/health/ready` answers 503
+    /// while requests are still served, so a load balancer takes the instance out first.
+    pub shutdown_drain_secs: u64,
 }
 
 impl fmt::Debug for CommonSettings {
@@ -88,6 +92,7 @@ impl CommonSettings {
             cors_allowed_origins: parse_origins(&env.string("CORS_ALLOWED_ORIGINS", ""))
                 .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             app_env: env.parsed("APP_ENV", AppEnv::Development)?,
+            shutdown_drain_secs: env.parsed("SHUTDOWN_DRAIN_SECS", 0)?,
         })
     }
 

@@ -97,6 +97,9 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// The PostgreSQL advisory lock held while migrating (any constant both services share).
+const MIGRATION_LOCK: i64 = 0x6964_656e_7469_7479;
+
 /// A pool for `url`, with its migrations (one set per backend) applied.
 ///
 /// PostgreSQL gets `max_size` connections; SQLite allows one writer at a time, so a few
@@ -122,9 +125,18 @@ pub fn connect(
         .build(ConnectionManager { url: url.to_owned(), backend })
         .map_err(|e| anyhow::anyhow!("connecting to the database ({backend:?}): {e}"))?;
     let mut conn = pool.get()?;
+    // Replicas (and init containers) starting together: each migrates inside a lock, so
+    // one applies the migrations and the others then find nothing to do, instead of two
+    // creating the same table at once.
+    type MigrationResult = Result<usize, Box<dyn std::error::Error + Send + Sync>>;
     let applied = match &mut **conn {
-        DbConnection::Postgresql(c) => c.run_pending_migrations(postgres).map(|v| v.len()),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(sqlite).map(|v| v.len()),
+        DbConnection::Postgresql(c) => c.transaction(|c| -> MigrationResult {
+            c.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))?;
+            Ok(c.run_pending_migrations(postgres)?.len())
+        }),
+        DbConnection::Sqlite(c) => {
+            c.immediate_transaction(|c| -> MigrationResult { Ok(c.run_pending_migrations(sqlite)?.len()) })
+        }
     }
     .map_err(|e| anyhow::anyhow!("running database migrations: {e}"))?;
     if applied > 0 {
