@@ -6,7 +6,8 @@
 #   scripts/rotate-keys.sh retire KID       emergency: KID stops signing and leaves the JWKS at once
 #   scripts/rotate-keys.sh --compose …      the same inside the docker-compose users-service container
 #
-# The running users-service sees the change within a second; the script also sends it
+# Every running users-service replica sees the change within a second (they poll the
+# database); the script also sends it
 # SIGHUP so it applies at once: locally the one scripts/dev.sh started (its pid is in
 # .dev/users-service.pid), never any other process. The binary is built where cargo puts
 # it (CARGO_TARGET_DIR and the like are honoured). See docs/key-rotation.md.
@@ -33,10 +34,13 @@ rotate | list | retire) ;;
 esac
 
 if [[ $mode == compose ]]; then
+    # One replica runs the command; the change is in PostgreSQL, and every replica polls it.
     docker compose exec users-service users-service keys "$action" "$@"
     [[ $action == list ]] || docker compose kill -s HUP users-service >/dev/null
 else
-    # The same folder scripts/dev.sh gives users-service, unless told otherwise.
+    # The database and key-encryption key scripts/dev.sh gives users-service, unless told
+    # otherwise.
+    export DATABASE_URL=${USERS_DATABASE_URL:-.dev/users.db}
     export JWT_KEYS_DIR=${JWT_KEYS_DIR:-.dev/keys}
     # Where cargo reports the binary, wherever its target directory is configured to be.
     built=$(cargo build --quiet --message-format=json-render-diagnostics --bin users-service)
