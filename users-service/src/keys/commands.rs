@@ -169,6 +169,7 @@ fn first_info(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow:
 /// takes over at once; with no pending key, it is refused and nothing changes. Needs no
 /// key-encryption key.
 pub fn retire(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Result<Vec<KeyInfo>> {
+    wait_for_successor_to_be_published(conn, kid, clock)?;
     store::change(conn, |tx| {
         let records = store::records(tx)?;
         let now = clock.now();
@@ -197,6 +198,30 @@ pub fn retire(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Resu
         Ok(())
     })?;
     list(conn, clock)
+}
+
+/// How long a key must have been in the database before it may take over signing at
+/// once: two of the replicas' polls (`reloader::INTERVAL`), so every replica publishes it
+/// before any replica signs with it, and no replica refuses the first tokens it signs.
+pub const HANDOVER_AFTER: Duration = Duration::milliseconds(1000);
+
+/// Retiring the signer hands over to the pending key at once. A pending key made a moment
+/// ago (`keys rotate` and `keys retire` run back to back) is given the rest of
+/// [`HANDOVER_AFTER`] first: a second at most, against a window in which one replica signs
+/// with a key another has not loaded yet.
+fn wait_for_successor_to_be_published(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Result<()> {
+    let records = store::records(conn)?;
+    let now = clock.now();
+    if signer_at(&records, now).is_none_or(|signer| signer.kid != kid) {
+        return Ok(());
+    }
+    let newest_pending =
+        records.iter().filter(|r| effective_state(&records, r, now) == KeyState::Pending).map(|r| r.created_at).max();
+    if let Some(wait) = newest_pending.map(|created| created + HANDOVER_AFTER - now).and_then(|w| w.to_std().ok()) {
+        log::info!("waiting {} ms so every replica publishes the new key before it signs", wait.as_millis());
+        std::thread::sleep(wait);
+    }
+    Ok(())
 }
 
 /// What `keys import` did.
@@ -340,12 +365,15 @@ mod tests {
     fn retiring_the_signer_hands_over_to_the_pending_key_at_once() {
         let (_dir, pool, kek) = db();
         let conn = &mut pool.get().unwrap();
-        let old = created(init(conn, &kek, None, &clock()).unwrap());
-        let new = rotate(conn, &kek, TIMES, &clock()).unwrap();
-        let keys = retire(conn, &old, &clock()).unwrap();
+        let clock = auth_common::clock::TestClock::new();
+        let old = created(init(conn, &kek, None, &clock.clock()).unwrap());
+        let new = rotate(conn, &kek, TIMES, &clock.clock()).unwrap();
+        // Every replica has had its two polls since the rotation: no wait.
+        clock.advance(HANDOVER_AFTER.to_std().unwrap());
+        let keys = retire(conn, &old, &clock.clock()).unwrap();
         let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
         assert_eq!((state(&old), state(&new.kid)), (KeyState::Retired, KeyState::Active));
-        assert!(retire(conn, "no-such-kid", &clock()).is_err());
+        assert!(retire(conn, "no-such-kid", &clock.clock()).is_err());
     }
 
     #[test]
