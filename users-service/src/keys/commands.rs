@@ -106,13 +106,24 @@ pub fn ensure_signer(
 
 /// The first key: active at once.
 fn create_first_key(conn: &mut DbConnection, kek: &Kek, clock: &Clock) -> anyhow::Result<String> {
-    let key = SigningKey::generate()?;
     let now = clock.now();
+    add_key(conn, kek, KeyState::Active, now, now)
+}
+
+/// A fresh key in `state`, made at `now`, signing from `activates_at`; its kid.
+fn add_key(
+    conn: &mut DbConnection,
+    kek: &Kek,
+    state: KeyState,
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let key = SigningKey::generate()?;
     let record = KeyRecord {
         kid: key.kid().to_owned(),
-        state: KeyState::Active,
+        state,
         created_at: now,
-        activates_at: Some(now),
+        activates_at: Some(activates_at),
         retires_at: None,
     };
     store::insert(conn, kek, &key, &record)?;
@@ -129,7 +140,7 @@ pub fn rotate(conn: &mut DbConnection, kek: &Kek, times: RotationTimes, clock: &
         let now = clock.now();
         if records.iter().all(|r| effective_state(&records, r, now) == KeyState::Retired) {
             let kid = create_first_key(tx, kek, clock)?;
-            return first_info(tx, &kid, now);
+            return info_of(tx, &kid, now);
         }
         if let Some(pending) = records.iter().find(|r| effective_state(&records, r, now) == KeyState::Pending) {
             bail!(
@@ -140,26 +151,18 @@ pub fn rotate(conn: &mut DbConnection, kek: &Kek, times: RotationTimes, clock: &
         }
         let replaced = signer_at(&records, now).context("no key can sign: run `keys init`")?.clone();
         let activates_at = now + seconds(times.publish_ahead_secs);
-        let key = SigningKey::generate()?;
-        let record = KeyRecord {
-            kid: key.kid().to_owned(),
-            state: KeyState::Pending,
-            created_at: now,
-            activates_at: Some(activates_at),
-            retires_at: None,
-        };
-        store::insert(tx, kek, &key, &record)?;
+        let kid = add_key(tx, kek, KeyState::Pending, now, activates_at)?;
         // The replaced key keeps its state: it goes on signing until the new key activates,
         // and is read as retiring from then on.
         store::update_record(
             tx,
             &KeyRecord { retires_at: Some(activates_at + seconds(times.outlive_secs)), ..replaced },
         )?;
-        first_info(tx, &record.kid, now)
+        info_of(tx, &kid, now)
     })
 }
 
-fn first_info(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow::Result<KeyInfo> {
+fn info_of(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow::Result<KeyInfo> {
     let records = store::records(conn)?;
     let record = records.iter().find(|r| r.kid == kid).context("the new key is missing")?;
     Ok(info(&records, record, now))
