@@ -4,12 +4,11 @@
 #   scripts/rotate-keys.sh                  rotate: a new key, published now, signing after JWKS_MAX_AGE_SECS
 #   scripts/rotate-keys.sh list [--json]    every key with its state and times
 #   scripts/rotate-keys.sh retire KID       emergency: KID stops signing and leaves the JWKS at once
-#   scripts/rotate-keys.sh --compose …      the same in a docker-compose users-service container
+#   scripts/rotate-keys.sh --compose …      the same inside the docker-compose users-service container
 #
-# The keys are in users-service's database: the command works on the database the service
-# uses (scripts/dev.sh's, or compose's PostgreSQL), and every running replica sees the
-# change within 2 s. The script also sends SIGHUP so it applies at once: in compose to
-# every users-service replica, locally to the one scripts/dev.sh started (its pid is in
+# Every running users-service replica sees the change within a second (they poll the
+# database); the script also sends it
+# SIGHUP so it applies at once: locally the one scripts/dev.sh started (its pid is in
 # .dev/users-service.pid), never any other process. The binary is built where cargo puts
 # it (CARGO_TARGET_DIR and the like are honoured). See docs/key-rotation.md.
 set -euo pipefail
@@ -35,12 +34,12 @@ rotate | list | retire) ;;
 esac
 
 if [[ $mode == compose ]]; then
-    # Any one replica will do (exec picks the first): they share the database.
+    # One replica runs the command; the change is in PostgreSQL, and every replica polls it.
     docker compose exec users-service users-service keys "$action" "$@"
     [[ $action == list ]] || docker compose kill -s HUP users-service >/dev/null
 else
-    # The database and state folder (its generated key-encryption key) scripts/dev.sh
-    # gives users-service, unless told otherwise.
+    # The database and key-encryption key scripts/dev.sh gives users-service, unless told
+    # otherwise.
     export DATABASE_URL=${USERS_DATABASE_URL:-.dev/users.db}
     export JWT_KEYS_DIR=${JWT_KEYS_DIR:-.dev/keys}
     # Where cargo reports the binary, wherever its target directory is configured to be.

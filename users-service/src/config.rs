@@ -225,12 +225,23 @@ mod tests {
             ("JWT_ISSUER", "http://x/"),
             ("OAUTH_CLIENTS", "123:secret:users:read"),
             ("OAUTH_CLIENTS", "a:secret:"),
+            ("JWT_KEYS_ENCRYPTION_KEY", "too-short"),
+            ("JWT_KEYS_ENCRYPTION_KEY_OLD", "dG9vIHNob3J0"),
         ] {
             let err = Config::from(&Env::from_pairs(&[(key, value)]))
                 .err()
                 .unwrap_or_else(|| panic!("{key}={value} was accepted"));
             assert!(format!("{err:#}").contains(key), "{key}={value}: {err:#}");
         }
+    }
+
+    #[test]
+    fn a_bad_key_encryption_key_is_named_but_never_quoted() {
+        let value = "bm90IDMyIGJ5dGVzIGxvbmcsIHNvIHJlZnVzZWQ=";
+        let err = Config::from(&Env::from_pairs(&[("JWT_KEYS_ENCRYPTION_KEY", value)])).err().unwrap();
+        let message = format!("{err:#}");
+        assert!(message.contains("JWT_KEYS_ENCRYPTION_KEY") && message.contains("32 bytes"), "{message}");
+        assert!(!message.contains(value), "{message}");
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! key is rotated, the old key retires, and then a key is retired in an emergency. No
 //! valid request may be refused, and neither service restarts.
 //!
-//! Both services tell the time by one test clock, which the drill moves from one moment
+//! users-service runs as two replicas on one database: the load logs in at each in turn
+//! and reads `/users/me` at the other one, so every token is verified by a replica that
+//! did not sign it, and by posts-service.
+//!
+//! All three tell the time by one test clock, which the drill moves from one moment
 //! of the rotation to the next; the load keeps making real requests between real services
 //! throughout, and the drill lets it complete whole rounds in each phase.
 
@@ -38,14 +42,17 @@ const ROUND_END: &str = "public feed";
 
 /// Logs in, reads as the user at both services, refreshes, reads the public feed; again
 /// and again until told to stop.
-async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<Sent>>>) {
+async fn run_load(system: Arc<TestSystem>, replicas: [String; 2], stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<Sent>>>) {
     let record =
         |what, kid: Option<&String>, at, status| log.lock().unwrap().push(Sent { what, kid: kid.cloned(), at, status });
+    let mut round = 0;
     while !stop.load(Ordering::Relaxed) {
+        let (signer, other) = (&replicas[round % 2], &replicas[(round + 1) % 2]);
+        round += 1;
         let at = Instant::now();
         let login = system
             .client
-            .post(system.users("/auth/login"))
+            .post(format!("{signer}/auth/login"))
             .json(&serde_json::json!({"username": "alice", "password": crate::helpers::PASSWORD}))
             .send()
             .await
@@ -57,7 +64,7 @@ async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex
             continue;
         };
         let kid = kid_of(token);
-        for (what, url) in [("users me", system.users("/users/me")), ("posts list", system.posts("/posts"))] {
+        for (what, url) in [("users me", format!("{other}/users/me")), ("posts list", system.posts("/posts"))] {
             let at = Instant::now();
             let status = system.client.get(url).bearer_auth(token).send().await.unwrap().status();
             record(what, Some(&kid), at, status);
@@ -65,7 +72,7 @@ async fn run_load(system: Arc<TestSystem>, stop: Arc<AtomicBool>, log: Arc<Mutex
         let at = Instant::now();
         let status = system
             .client
-            .post(system.users("/oauth/token"))
+            .post(format!("{other}/oauth/token"))
             .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
             .send()
             .await
@@ -119,14 +126,17 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let first_kid = kid_of(&alice.token);
     let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
     let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
-    let load = tokio::spawn(run_load(system.clone(), stop.clone(), log.clone()));
+    let replica = system.users.replica(clock.clock()).await;
+    let replicas = [system.users.address.clone(), replica.address.clone()];
+    let load = tokio::spawn(run_load(system.clone(), replicas, stop.clone(), log.clone()));
     load_rounds(&log, 2).await;
 
     // Act 1: a routine rotation.
     let second = system.users.with_keys(|conn, kek| commands::rotate(conn, kek, times, &clock.clock())).unwrap();
     let activates = second.activates_at.unwrap();
-    eventually("the new key is published", Duration::from_secs(5), || async {
-        system.published_kids().await.contains(&second.kid)
+    let replica_kids = || async { kids(&replica.jwks().await) };
+    eventually("both replicas publish the new key", Duration::from_secs(2), || async {
+        system.published_kids().await.contains(&second.kid) && replica_kids().await.contains(&second.kid)
     })
     .await;
     // Publishing ahead is there so every verifier fetches the new key before it signs:
@@ -153,8 +163,8 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     load_rounds(&log, 2).await;
     let retires = activates + chrono::Duration::seconds((TTL + LEEWAY) as i64);
     clock.set(retires);
-    eventually("the old key leaves the JWKS", Duration::from_secs(2), || async {
-        system.published_kids().await == [second.kid.clone()]
+    eventually("the old key leaves both replicas' JWKS", Duration::from_secs(2), || async {
+        system.published_kids().await == [second.kid.clone()] && replica_kids().await == [second.kid.clone()]
     })
     .await;
     load_rounds(&log, 2).await;
@@ -163,15 +173,25 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let (doomed_token, _) = system.login("alice").await;
     assert_eq!(kid_of(&doomed_token), second.kid);
     let third = system.users.with_keys(|conn, kek| commands::rotate(conn, kek, times, &clock.clock())).unwrap();
+    // As the emergency procedure says: the new key published everywhere, then the retire.
+    eventually("both replicas publish the new key", Duration::from_secs(2), || async {
+        system.published_kids().await.contains(&third.kid) && replica_kids().await.contains(&third.kid)
+    })
+    .await;
+    clock.advance(Duration::from_secs(1));
     let retired_at = Instant::now();
     system.users.with_keys(|conn, _| commands::retire(conn, &second.kid, &clock.clock())).unwrap();
     eventually("the pending key takes over at once", Duration::from_secs(2), || async {
         kid_of(&system.login("alice").await.0) == third.kid
     })
     .await;
-    eventually("users-service refuses the retired key's tokens", Duration::from_secs(2), || async {
-        system.client.get(system.users("/users/me")).bearer_auth(&doomed_token).send().await.unwrap().status()
-            == StatusCode::UNAUTHORIZED
+    eventually("both replicas refuse the retired key's tokens", Duration::from_secs(2), || async {
+        let mut refused = true;
+        for url in [system.users("/users/me"), replica.url("/users/me")] {
+            refused &= system.client.get(url).bearer_auth(&doomed_token).send().await.unwrap().status()
+                == StatusCode::UNAUTHORIZED;
+        }
+        refused
     })
     .await;
     let (after, _) = system.login("alice").await;
@@ -201,4 +221,8 @@ async fn a_rotation_drill_refuses_no_valid_request() {
         "{kids:?}"
     );
     assert_eq!(system.client.get(system.posts("/health/live")).send().await.unwrap().status(), StatusCode::OK);
+}
+
+fn kids(jwks: &jsonwebtoken::jwk::JwkSet) -> Vec<String> {
+    jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect()
 }

@@ -106,13 +106,24 @@ pub fn ensure_signer(
 
 /// The first key: active at once.
 fn create_first_key(conn: &mut DbConnection, kek: &Kek, clock: &Clock) -> anyhow::Result<String> {
-    let key = SigningKey::generate()?;
     let now = clock.now();
+    add_key(conn, kek, KeyState::Active, now, now)
+}
+
+/// A fresh key in `state`, made at `now`, signing from `activates_at`; its kid.
+fn add_key(
+    conn: &mut DbConnection,
+    kek: &Kek,
+    state: KeyState,
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let key = SigningKey::generate()?;
     let record = KeyRecord {
         kid: key.kid().to_owned(),
-        state: KeyState::Active,
+        state,
         created_at: now,
-        activates_at: Some(now),
+        activates_at: Some(activates_at),
         retires_at: None,
     };
     store::insert(conn, kek, &key, &record)?;
@@ -129,7 +140,7 @@ pub fn rotate(conn: &mut DbConnection, kek: &Kek, times: RotationTimes, clock: &
         let now = clock.now();
         if records.iter().all(|r| effective_state(&records, r, now) == KeyState::Retired) {
             let kid = create_first_key(tx, kek, clock)?;
-            return first_info(tx, &kid, now);
+            return info_of(tx, &kid, now);
         }
         if let Some(pending) = records.iter().find(|r| effective_state(&records, r, now) == KeyState::Pending) {
             bail!(
@@ -140,26 +151,18 @@ pub fn rotate(conn: &mut DbConnection, kek: &Kek, times: RotationTimes, clock: &
         }
         let replaced = signer_at(&records, now).context("no key can sign: run `keys init`")?.clone();
         let activates_at = now + seconds(times.publish_ahead_secs);
-        let key = SigningKey::generate()?;
-        let record = KeyRecord {
-            kid: key.kid().to_owned(),
-            state: KeyState::Pending,
-            created_at: now,
-            activates_at: Some(activates_at),
-            retires_at: None,
-        };
-        store::insert(tx, kek, &key, &record)?;
+        let kid = add_key(tx, kek, KeyState::Pending, now, activates_at)?;
         // The replaced key keeps its state: it goes on signing until the new key activates,
         // and is read as retiring from then on.
         store::update_record(
             tx,
             &KeyRecord { retires_at: Some(activates_at + seconds(times.outlive_secs)), ..replaced },
         )?;
-        first_info(tx, &record.kid, now)
+        info_of(tx, &kid, now)
     })
 }
 
-fn first_info(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow::Result<KeyInfo> {
+fn info_of(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow::Result<KeyInfo> {
     let records = store::records(conn)?;
     let record = records.iter().find(|r| r.kid == kid).context("the new key is missing")?;
     Ok(info(&records, record, now))
@@ -169,6 +172,7 @@ fn first_info(conn: &mut DbConnection, kid: &str, now: DateTime<Utc>) -> anyhow:
 /// takes over at once; with no pending key, it is refused and nothing changes. Needs no
 /// key-encryption key.
 pub fn retire(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Result<Vec<KeyInfo>> {
+    wait_for_successor_to_be_published(conn, kid, clock)?;
     store::change(conn, |tx| {
         let records = store::records(tx)?;
         let now = clock.now();
@@ -197,6 +201,30 @@ pub fn retire(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Resu
         Ok(())
     })?;
     list(conn, clock)
+}
+
+/// How long a key must have been in the database before it may take over signing at
+/// once: two of the replicas' polls (`reloader::INTERVAL`), so every replica publishes it
+/// before any replica signs with it, and no replica refuses the first tokens it signs.
+pub const HANDOVER_AFTER: Duration = Duration::milliseconds(1000);
+
+/// Retiring the signer hands over to the pending key at once. A pending key made a moment
+/// ago (`keys rotate` and `keys retire` run back to back) is given the rest of
+/// [`HANDOVER_AFTER`] first: a second at most, against a window in which one replica signs
+/// with a key another has not loaded yet.
+fn wait_for_successor_to_be_published(conn: &mut DbConnection, kid: &str, clock: &Clock) -> anyhow::Result<()> {
+    let records = store::records(conn)?;
+    let now = clock.now();
+    if signer_at(&records, now).is_none_or(|signer| signer.kid != kid) {
+        return Ok(());
+    }
+    let newest_pending =
+        records.iter().filter(|r| effective_state(&records, r, now) == KeyState::Pending).map(|r| r.created_at).max();
+    if let Some(wait) = newest_pending.map(|created| created + HANDOVER_AFTER - now).and_then(|w| w.to_std().ok()) {
+        log::info!("waiting {} ms so every replica publishes the new key before it signs", wait.as_millis());
+        std::thread::sleep(wait);
+    }
+    Ok(())
 }
 
 /// What `keys import` did.
@@ -340,12 +368,15 @@ mod tests {
     fn retiring_the_signer_hands_over_to_the_pending_key_at_once() {
         let (_dir, pool, kek) = db();
         let conn = &mut pool.get().unwrap();
-        let old = created(init(conn, &kek, None, &clock()).unwrap());
-        let new = rotate(conn, &kek, TIMES, &clock()).unwrap();
-        let keys = retire(conn, &old, &clock()).unwrap();
+        let clock = auth_common::clock::TestClock::new();
+        let old = created(init(conn, &kek, None, &clock.clock()).unwrap());
+        let new = rotate(conn, &kek, TIMES, &clock.clock()).unwrap();
+        // Every replica has had its two polls since the rotation: no wait.
+        clock.advance(HANDOVER_AFTER.to_std().unwrap());
+        let keys = retire(conn, &old, &clock.clock()).unwrap();
         let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
         assert_eq!((state(&old), state(&new.kid)), (KeyState::Retired, KeyState::Active));
-        assert!(retire(conn, "no-such-kid", &clock()).is_err());
+        assert!(retire(conn, "no-such-kid", &clock.clock()).is_err());
     }
 
     #[test]

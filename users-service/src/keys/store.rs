@@ -151,8 +151,9 @@ pub fn load_all(
 fn open(kek: &Kek, kid: &str, sealed: &[u8], kek_id: &str) -> anyhow::Result<SigningKey> {
     if kek_id != kek.id() {
         bail!(
-            "signing key {kid} was sealed with key-encryption key {kek_id}, but JWT_KEYS_ENCRYPTION_KEY is {}; \
-             set the key it was sealed with (after changing it, run `users-service keys rekey`)",
+            "signing key {kid} was sealed with key-encryption key {kek_id}, but this process has {}: every replica \
+             needs the same JWT_KEYS_ENCRYPTION_KEY (in development, the same JWT_KEYS_DIR/encryption.key); \
+             to change the key, run `users-service keys rekey`",
             kek.id()
         );
     }

@@ -129,6 +129,11 @@ async fn a_token_of_the_retired_key_is_refused_by_every_replica() {
     let doomed = body["access_token"].as_str().unwrap().to_owned();
     let first = kid_of(&doomed);
     cluster.keys(&["rotate"]);
+    let second = cluster.kid_in_state("pending");
+    within("every replica publishes the new key", PROPAGATION, || async {
+        cluster.published().await.iter().all(|p| p.contains(&second))
+    })
+    .await;
     // The signer is compromised: the pending key takes over at once.
     cluster.keys(&["retire", &first]);
     within("every replica drops the key and refuses its tokens", PROPAGATION, || async {
