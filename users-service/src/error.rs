@@ -82,6 +82,10 @@ pub enum ApiError {
     /// The database could not be reached in time.
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] DbError),
+    /// The credential failure counts could not be read: the attempt is refused rather
+    /// than let through unthrottled (see `throttle`). Answered like [`Self::Unavailable`].
+    #[error("the credential failure counts are unavailable")]
+    CountersUnavailable(#[source] QueryError),
     /// Anything else: a bug or an unexpected failure.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -119,7 +123,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::CountersUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,6 +172,7 @@ impl ResponseError for ApiError {
                 response
             }
             Self::Unavailable(e) => unavailable_response(e),
+            Self::CountersUnavailable(e) => unavailable_response(e),
             Self::Internal(e) => internal_response(e),
         }
     }
@@ -196,6 +201,14 @@ mod tests {
             (ApiError::Conflict("x"), 409, "conflict"),
             (ApiError::TooManyRequests(Refusal::Account(std::time::Duration::from_secs(30))), 429, "rate_limited"),
             (ApiError::Unavailable(DbError::Cancelled), 503, "unavailable"),
+            (
+                ApiError::CountersUnavailable(QueryError {
+                    query: "reading credential failures",
+                    source: diesel::result::Error::BrokenTransactionManager,
+                }),
+                503,
+                "unavailable",
+            ),
             (ApiError::Internal(anyhow::anyhow!("SELECT secret FROM t")), 500, "internal_error"),
         ];
         for (err, status, code) in cases {

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use auth_common::clock::{Clock, TestClock};
 use auth_common::service::env::{AppEnv, Env};
@@ -39,8 +40,10 @@ pub struct TestUsers {
     pub client: reqwest::Client,
     /// The configuration it runs with.
     pub config: Config,
-    _db: TestDatabase,
-    _keys_dir: tempfile::TempDir,
+    clock: Clock,
+    // Shared with its replicas (`spawn_replica`), and removed when the last one goes.
+    _db: Arc<TestDatabase>,
+    _keys_dir: Arc<tempfile::TempDir>,
 }
 
 /// Access and refresh token of a logged-in user.
@@ -81,10 +84,25 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
     config.oauth_clients =
         vec![service_account(SERVICE_CLIENT, "users:read"), service_account(OTHER_CLIENT, "posts:read")];
     customize(&mut config);
-    let app = startup::build_with_listener(config.clone(), listener, clock).await.expect("building users-service");
+    let users = start(config, listener, clock, Arc::new(db), Arc::new(keys_dir)).await;
+    assert_eq!(users.address, address);
+    users
+}
+
+/// Builds users-service with `config` on `listener` and serves it in the background.
+async fn start(
+    config: Config,
+    listener: TcpListener,
+    clock: Clock,
+    db: Arc<TestDatabase>,
+    keys_dir: Arc<tempfile::TempDir>,
+) -> TestUsers {
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let app =
+        startup::build_with_listener(config.clone(), listener, clock.clone()).await.expect("building users-service");
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestUsers { address, client, config, _db: db, _keys_dir: keys_dir }
+    TestUsers { address, client, config, clock, _db: db, _keys_dir: keys_dir }
 }
 
 impl TestUsers {
@@ -107,6 +125,16 @@ pub fn service_account((id, secret): (&str, &str), scopes: &str) -> OAuthClient 
 }
 
 impl TestUsers {
+    /// A second users-service on this one's database, keys, configuration and clock, on a
+    /// port of its own: another replica behind the same gateway. Its `address` is its own;
+    /// the issuer it names in tokens is the first one's (`config.common.issuer`).
+    pub async fn spawn_replica(&self) -> TestUsers {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a random port");
+        let mut config = self.config.clone();
+        config.common.bind_addr = listener.local_addr().unwrap();
+        start(config, listener, self.clock.clone(), self._db.clone(), self._keys_dir.clone()).await
+    }
+
     /// The full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
@@ -212,7 +240,7 @@ impl TestUsers {
         let jwks = self.jwks().await;
         let jwk = jwks.find(header.kid.as_deref().unwrap_or_default()).expect("the kid is in the JWKS");
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.address]);
+        validation.set_issuer(&[&self.config.common.issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;

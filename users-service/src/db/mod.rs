@@ -1,6 +1,7 @@
 //! users-service's tables and queries. Query functions are synchronous and take a
 //! `&mut DbConnection`; handlers call them inside [`auth_common::service::db::blocking`].
 
+pub mod credential_failures;
 pub mod models;
 pub mod refresh_tokens;
 pub mod schema;

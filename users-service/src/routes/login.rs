@@ -29,7 +29,8 @@ pub struct LoginRequest {
 /// 200 with tokens, or 401 with one answer for every bad pair: an unknown name costs a
 /// hash like a wrong password, so neither the body nor the timing tells them apart.
 /// Five failures for one name from one address lock that pair out, twenty across names
-/// lock the address (429 with `Retry-After`, see `throttle`).
+/// lock the address (429 with `Retry-After`, see `throttle`), on every replica: the counts
+/// are in the database, and a database that cannot be read refuses the attempt (503).
 #[utoipa::path(
     post, path = "/auth/login", tag = "tokens",
     request_body = LoginRequest,
@@ -41,6 +42,7 @@ pub struct LoginRequest {
         (status = 429, description = "Too many failed logins for this account, or across accounts, from this address; Retry-After says when to try again", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "A field is missing", body = ErrorBody),
+        (status = 503, description = "The database (and with it the failure counts) is unavailable; retry shortly", body = ErrorBody),
     )
 )]
 pub async fn login(
@@ -50,9 +52,9 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_address(&req, state.trust_forwarded_for);
-    state.guards.check(Credential::Login, &body.username, client).map_err(ApiError::TooManyRequests)?;
+    let attempt = state.guards.check(&state.pool, &state.clock, Credential::Login, &body.username, client).await?;
     let Some(password) = Password::presented(body.password) else {
-        state.guards.failed(Credential::Login, &body.username, client);
+        state.guards.failed(&state.pool, &state.clock, attempt).await;
         return Err(ApiError::InvalidCredentials);
     };
     let user = match Username::parse(&body.username) {
@@ -68,11 +70,11 @@ pub async fn login(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.guards.failed(Credential::Login, &body.username, client);
+            state.guards.failed(&state.pool, &state.clock, attempt).await;
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.guards.succeeded(Credential::Login, &body.username, client);
+    state.guards.succeeded(&state.pool, attempt).await;
     let scopes = ScopeSet::parse(USER_SCOPES).map_err(|e| anyhow::anyhow!("USER_SCOPES: {e}"))?;
     let mut response = state.issuer.issue(
         Subject::User { id: user.id, username: &user.username },

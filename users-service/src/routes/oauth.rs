@@ -57,6 +57,7 @@ pub struct RevokeForm {
         (status = 401, description = "invalid_client, with WWW-Authenticate: Basic", body = ErrorBody),
         (status = 413, description = "Body over 16 KiB", body = ErrorBody),
         (status = 429, description = "Repeated client authentication failures from this address; Retry-After says when to try again", body = ErrorBody),
+        (status = 503, description = "The database (and with it the failure counts) is unavailable; retry shortly", body = ErrorBody),
     )
 )]
 pub async fn token(
@@ -70,7 +71,7 @@ pub async fn token(
     match params.get("grant_type") {
         None => Err(OAuthError::InvalidRequest("grant_type is required").into()),
         Some("refresh_token") => refresh_grant(&state, &params, credentials, address).await,
-        Some("client_credentials") => client_credentials_grant(&state, &params, credentials, address),
+        Some("client_credentials") => client_credentials_grant(&state, &params, credentials, address).await,
         Some(_) => Err(OAuthError::UnsupportedGrantType.into()),
     }
 }
@@ -88,8 +89,8 @@ async fn refresh_grant(
         ClientCredentials::None => None,
         // The login client is public; every other client must prove who it is.
         ClientCredentials::Public(id) if id == LOGIN_CLIENT_ID => Some(id),
-        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address)),
-        ClientCredentials::Secret { id, secret } => Some(authenticate(state, &id, &secret, address)?.id.clone()),
+        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address).await),
+        ClientCredentials::Secret { id, secret } => Some(authenticate(state, &id, &secret, address).await?.id.clone()),
     };
     let scope = requested_scope(params)?;
     let request = RefreshRequest { client_id, scope, max_idle_secs: state.refresh_token_idle_secs };
@@ -102,7 +103,7 @@ async fn refresh_grant(
 }
 
 /// A service account's token (RFC 6749 §4.4): no refresh token, scopes within its grant.
-fn client_credentials_grant(
+async fn client_credentials_grant(
     state: &AppState,
     params: &FormParams,
     credentials: ClientCredentials,
@@ -110,10 +111,10 @@ fn client_credentials_grant(
 ) -> ApiResult<HttpResponse> {
     let (id, secret) = match credentials {
         ClientCredentials::Secret { id, secret } => (id, secret),
-        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address)),
+        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address).await),
         ClientCredentials::None => return Err(OAuthError::InvalidClient.into()),
     };
-    let client = authenticate(state, &id, &secret, address)?;
+    let client = authenticate(state, &id, &secret, address).await?;
     let scopes = match requested_scope(params)? {
         None => client.scopes.clone(),
         Some(asked) if asked.is_subset(&client.scopes) && !asked.is_empty() => asked,
@@ -126,27 +127,28 @@ fn client_credentials_grant(
 }
 
 /// Authenticates a confidential client. Failures are counted per (client id, address) and
-/// per address: repeated ones are answered 429 before any secret is compared.
-fn authenticate<'a>(state: &'a AppState, id: &str, secret: &str, address: IpAddr) -> ApiResult<&'a OAuthClient> {
-    state.guards.check(Credential::Client, id, address).map_err(ApiError::TooManyRequests)?;
+/// per address: repeated ones are answered 429 before any secret is compared (and 503
+/// when the counts cannot be read).
+async fn authenticate<'a>(state: &'a AppState, id: &str, secret: &str, address: IpAddr) -> ApiResult<&'a OAuthClient> {
+    let attempt = state.guards.check(&state.pool, &state.clock, Credential::Client, id, address).await?;
     match state.clients.authenticate(id, secret) {
         Ok(client) => {
-            state.guards.succeeded(Credential::Client, id, address);
+            state.guards.succeeded(&state.pool, attempt).await;
             Ok(client)
         }
         Err(e) => {
-            state.guards.failed(Credential::Client, id, address);
+            state.guards.failed(&state.pool, &state.clock, attempt).await;
             Err(e.into())
         }
     }
 }
 
 /// A client that must authenticate and did not (no secret): counted like a wrong secret.
-fn client_failed(state: &AppState, id: &str, address: IpAddr) -> ApiError {
-    match state.guards.check(Credential::Client, id, address) {
-        Err(refusal) => ApiError::TooManyRequests(refusal),
-        Ok(()) => {
-            state.guards.failed(Credential::Client, id, address);
+async fn client_failed(state: &AppState, id: &str, address: IpAddr) -> ApiError {
+    match state.guards.check(&state.pool, &state.clock, Credential::Client, id, address).await {
+        Err(refused) => refused,
+        Ok(attempt) => {
+            state.guards.failed(&state.pool, &state.clock, attempt).await;
             OAuthError::InvalidClient.into()
         }
     }
@@ -190,7 +192,7 @@ pub async fn revoke(
     let client_id = match ClientCredentials::read(req.headers(), &params)? {
         ClientCredentials::None => None,
         ClientCredentials::Public(id) => Some(id),
-        ClientCredentials::Secret { id, secret } => Some(authenticate(&state, &id, &secret, address)?.id.clone()),
+        ClientCredentials::Secret { id, secret } => Some(authenticate(&state, &id, &secret, address).await?.id.clone()),
     };
     let token = params.get("token").ok_or(OAuthError::InvalidRequest("token is required"))?.to_owned();
     let now = state.clock.now().naive_utc();

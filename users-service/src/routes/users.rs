@@ -70,14 +70,14 @@ pub async fn create_user(
     body: web::Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let address = client_address(&req, state.trust_forwarded_for);
-    state.guards.check_address(address).map_err(ApiError::TooManyRequests)?;
+    state.guards.check_address(&state.pool, &state.clock, address).await?;
     let body = body.into_inner();
     let username = Username::parse(&body.username)?;
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password)?;
     let password_hash = state.passwords.hash(password).await?;
     let created_at = state.clock.now().naive_utc();
-    let row = blocking(&state.pool, move |conn| {
+    let inserted = blocking(&state.pool, move |conn| {
         let new =
             NewUser { username: username.as_str(), email: email.as_str(), password_hash: &password_hash, created_at };
         users::insert(conn, &new).context("inserting a user").map_err(|e| match ApiError::from(e) {
@@ -85,12 +85,11 @@ pub async fn create_user(
             other => other,
         })
     })
-    .await
-    .inspect_err(|e| {
-        if matches!(e, ApiError::Conflict(_)) {
-            state.guards.address_failed(address);
-        }
-    })?;
+    .await;
+    if let Err(ApiError::Conflict(_)) = inserted {
+        state.guards.address_failed(&state.pool, &state.clock, address).await;
+    }
+    let row = inserted?;
     Ok(private(HttpResponse::Created()).json(PrivateUser::from(row)))
 }
 

@@ -1,10 +1,12 @@
 //! Credential guessing beyond one account: client secrets, spraying across accounts,
-//! probing for taken names, and revocation floods. (One account's lockout: `login.rs`.)
+//! probing for taken names, revocation floods, several replicas on one database, and a
+//! database that cannot be read. (One account's lockout: `login.rs`.)
 
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, SERVICE_CLIENT, TestUsers, error_of, spawn_users_with};
+use diesel::RunQueryDsl;
 
 async fn trusted_gateway() -> TestUsers {
     spawn_users_with(|c| c.trust_forwarded_for = true).await
@@ -122,4 +124,49 @@ async fn a_flood_of_revocations_is_refused_per_address() {
     assert!(refused >= 6 && refused + allowed <= 40, "{statuses:?}");
     assert_throttled(revoke_from("198.51.100.7").await.unwrap(), "revocation flood").await;
     assert_eq!(revoke_from("198.51.100.8").await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failed_logins_split_across_two_replicas_lock_the_name_at_both() {
+    // Arrange: two instances on one database, behind one gateway.
+    let first = trusted_gateway().await;
+    let second = first.spawn_replica().await;
+    assert_eq!(first.register("alice").await.status(), StatusCode::CREATED);
+
+    // Act: five wrong passwords, alternating between them.
+    for attempt in 1..=5 {
+        let replica = if attempt % 2 == 1 { &first } else { &second };
+        let response = replica.login_from("198.51.100.7", "alice", "wrong password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+
+    // Assert: both refuse even the right password from that address, and neither from another.
+    for (name, replica) in [("first", &first), ("second", &second)] {
+        let description = assert_throttled(replica.login_from("198.51.100.7", "alice", PASSWORD).await, name).await;
+        assert!(description.contains("account"), "{name}: {description}");
+        let elsewhere = replica.login_from("198.51.100.8", "alice", PASSWORD).await;
+        assert_eq!(elsewhere.status(), StatusCode::OK, "{name}: another address is not locked out");
+    }
+}
+
+#[tokio::test]
+async fn when_the_failure_counts_cannot_be_read_logins_and_client_authentication_get_503() {
+    // Arrange: a user, then the counters' table gone (every read of it fails).
+    let users = trusted_gateway().await;
+    assert_eq!(users.register("alice").await.status(), StatusCode::CREATED);
+    let pool = users_service::db::connect(&users.config.common.database_url, 1).unwrap();
+    diesel::sql_query("DROP TABLE credential_failures").execute(&mut **pool.get().unwrap()).unwrap();
+
+    // Act and assert: refused, not let through unthrottled, with the usual outage answer.
+    let cases = [
+        ("a right password", users.login_from("198.51.100.7", "alice", PASSWORD).await),
+        ("a wrong password", users.login_from("198.51.100.7", "alice", "wrong password").await),
+        ("a client secret", users.client_credentials_from("198.51.100.7", SERVICE_CLIENT).await),
+    ];
+    for (case, response) in cases {
+        assert_eq!(response.headers()["retry-after"], "1", "{case}");
+        let (status, body) = error_of(response).await;
+        assert_eq!((status, body.error.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{case}");
+        assert!(!body.error_description.contains("credential_failures"), "{case}: no SQL in the body");
+    }
 }
