@@ -105,20 +105,6 @@ async fn start(
     TestUsers { address, client, config, clock, _db: db, _keys_dir: keys_dir }
 }
 
-impl TestUsers {
-    /// Another replica of this users-service: its own process state and port, the same
-    /// database, key-encryption key, issuer and settings, telling the time by `clock`.
-    pub async fn replica(&self, clock: Clock) -> TestUsers {
-        let shared = self.config.clone();
-        spawn_users_on(clock, move |c| {
-            let bind_addr = c.common.bind_addr;
-            *c = shared;
-            c.common.bind_addr = bind_addr;
-        })
-        .await
-    }
-}
-
 /// A service account `(id, secret)` allowed `scopes`.
 pub fn service_account((id, secret): (&str, &str), scopes: &str) -> OAuthClient {
     OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes: ScopeSet::parse(scopes).unwrap() }

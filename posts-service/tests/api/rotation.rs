@@ -126,7 +126,7 @@ async fn a_rotation_drill_refuses_no_valid_request() {
     let first_kid = kid_of(&alice.token);
     let times = RotationTimes { publish_ahead_secs: MAX_AGE, outlive_secs: TTL + LEEWAY };
     let (stop, log) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
-    let replica = system.users.replica(clock.clock()).await;
+    let replica = system.users.spawn_replica().await;
     let replicas = [system.users.address.clone(), replica.address.clone()];
     let load = tokio::spawn(run_load(system.clone(), replicas, stop.clone(), log.clone()));
     load_rounds(&log, 2).await;
