@@ -12,8 +12,10 @@
 #   SCENARIOS [all]  a comma-separated subset to run, e.g. SCENARIOS="health,posts page"
 #                    (health always runs: every ratio needs it)
 #   SEED [1]         0: no seed app and no "seed page" (nor when SCENARIOS leaves it out)
+#   REPLICAS [1]     2: the two-replica run as well (below); THREADS and CONNECTIONS even
 #   BENCH_USERS_ADDR [127.0.0.1:18281]  BENCH_POSTS_ADDR [127.0.0.1:18282]
 #   BENCH_SEED_ADDR [127.0.0.1:18283]
+#   BENCH_USERS2_ADDR [127.0.0.1:18284]  BENCH_POSTS2_ADDR [127.0.0.1:18285]  (REPLICAS=2)
 #
 # Steps: build the release binaries; start both services (RUST_LOG=warn) with fresh keys,
 # databases and a fresh client secret for posts-service's service account; start the seed
@@ -39,6 +41,23 @@
 # the exit status is non-zero only when something is broken (a service does not start,
 # seeding fails, a page is wrong).
 #
+# REPLICAS=2 adds 3 × (WARMUP + DURATION) and a few seconds to the run. It starts a second
+# users-service replica on the same database and JWT_KEYS_DIR (so the same key-encryption
+# key and signing keys) at BENCH_USERS2_ADDR, and a second posts-service at
+# BENCH_POSTS2_ADDR whose USERS_SERVICE_URL and JWKS_URL are that replica (posts-service
+# takes one users-service URL, so each posts-service has its replica; no proxy between).
+# Right after its one-replica run, each of posts page, login and refresh runs again with its
+# load split in two: two wrk processes at once, each with half the threads and connections,
+# one on each posts-service (page) or on each replica (login, refresh); their req/s are
+# summed, p50 and p99 are the higher of the two, errors are summed. Then, idle, it runs
+# `users-service keys rotate` with the replicas' own environment and times how long after
+# the command exits both replicas' /.well-known/jwks.json list the new kid, then `keys
+# retire` of that new (pending) key until it has left both. It prints a second table (one
+# replica against two), the key-change times, each replica's resident memory, and the
+# goals: page and refresh on two replicas within 5 % of one replica's, login at 0.8 or more
+# of one replica's (both replicas hash on the same cores, so one replica's login figure is
+# the Argon2 ceiling here), and each key change on both replicas within a second.
+#
 # Installs wrk (and curl, python3, psql, python3-venv when missing) with apt-get; for the
 # seed app, pip installs scripts/bench/seed/requirements.txt from PyPI into a virtualenv,
 # ${XDG_CACHE_HOME:-~/.cache}/identity-bench/seed-venv, created once and reused (installed
@@ -63,6 +82,15 @@ seed_addr=${BENCH_SEED_ADDR:-127.0.0.1:18283}
 users_url=http://$users_addr
 posts_url=http://$posts_addr
 seed_url=http://$seed_addr
+replicas=${REPLICAS:-1}
+users2_url=http://${BENCH_USERS2_ADDR:-127.0.0.1:18284}
+posts2_url=http://${BENCH_POSTS2_ADDR:-127.0.0.1:18285}
+case $replicas in
+1) ;;
+2) ((THREADS >= 2 && THREADS % 2 == 0 && CONNECTIONS % 2 == 0)) ||
+    { echo "bench: REPLICAS=2 splits the load in two: THREADS and CONNECTIONS must be even" >&2; exit 2; } ;;
+*) echo "bench: REPLICAS is 1 or 2, not $replicas" >&2; exit 2 ;;
+esac
 seed=1
 if [[ ${SEED:-1} == 0 || (-n ${SCENARIOS:-} && ,$SCENARIOS, != *",seed page,"*) ]]; then
     seed=0
@@ -183,9 +211,10 @@ fi
 # --- the services ------------------------------------------------------------------------
 service_urls=("$users_url" "$posts_url")
 ((seed)) && service_urls+=("$seed_url")
+((replicas == 2)) && service_urls+=("$users2_url" "$posts2_url")
 for url in "${service_urls[@]}"; do
     if curl -fsS -o /dev/null --max-time 2 "$url/health/live" 2>/dev/null; then
-        die "something already answers at $url; stop it or set BENCH_USERS_ADDR / BENCH_POSTS_ADDR / BENCH_SEED_ADDR"
+        die "something already answers at $url; stop it or set BENCH_USERS_ADDR / BENCH_POSTS_ADDR / BENCH_SEED_ADDR (/ BENCH_USERS2_ADDR / BENCH_POSTS2_ADDR)"
     fi
 done
 
@@ -203,33 +232,56 @@ wait_ready() {
     die "$name was not ready at $url$path after 30 s"
 }
 
+# users-service's environment, every replica's and the keys commands': one database, one
+# key folder (where the development key-encryption key is generated), one issuer.
+users_env=(
+    APP_ENV=development RUST_LOG=warn
+    DATABASE_URL="$users_database_url"
+    JWT_ISSUER="$users_url"
+    JWT_KEYS_DIR="$tmp/keys"
+    ACCESS_TOKEN_TTL_SECS=900
+    OAUTH_CLIENTS="posts-service:$posts_secret:users:read"
+)
+
+# start_users URL LOG / start_posts URL USERS-URL LOG: a users-service replica, or a
+# posts-service that asks the users-service at USERS-URL; sets started_pid once it is ready.
+start_users() {
+    env "${users_env[@]}" BIND_ADDR="${1#http://}" "$users_bin" >"$tmp/$2" 2>&1 &
+    started_pid=$!
+    pids+=("$started_pid")
+    wait_ready "users-service at $1" "$started_pid" "$1"
+}
+start_posts() {
+    env APP_ENV=development RUST_LOG=warn \
+        BIND_ADDR="${1#http://}" \
+        DATABASE_URL="$posts_database_url" \
+        JWT_ISSUER="$users_url" \
+        JWKS_URL="$2/.well-known/jwks.json" \
+        USERS_SERVICE_URL="$2" \
+        POSTS_CLIENT_ID=posts-service \
+        POSTS_CLIENT_SECRET="$posts_secret" \
+        "$posts_bin" >"$tmp/$3" 2>&1 &
+    started_pid=$!
+    pids+=("$started_pid")
+    wait_ready "posts-service at $1" "$started_pid" "$1"
+}
+
 step "starting users-service at $users_url and posts-service at $posts_url on $backend"
 # Run from the temporary directory so that no .env file of the checkout is read.
 cd "$tmp"
-env APP_ENV=development RUST_LOG=warn \
-    BIND_ADDR="$users_addr" \
-    DATABASE_URL="$users_database_url" \
-    JWT_ISSUER="$users_url" \
-    JWT_KEYS_DIR="$tmp/keys" \
-    ACCESS_TOKEN_TTL_SECS=900 \
-    OAUTH_CLIENTS="posts-service:$posts_secret:users:read" \
-    "$users_bin" >"$tmp/users.log" 2>&1 &
-users_pid=$!
-pids+=("$users_pid")
-wait_ready users-service "$users_pid" "$users_url"
+start_users "$users_url" users.log
+users_pid=$started_pid
+start_posts "$posts_url" "$users_url" posts.log
+posts_pid=$started_pid
 
-env APP_ENV=development RUST_LOG=warn \
-    BIND_ADDR="$posts_addr" \
-    DATABASE_URL="$posts_database_url" \
-    JWT_ISSUER="$users_url" \
-    JWKS_URL="$users_url/.well-known/jwks.json" \
-    USERS_SERVICE_URL="$users_url" \
-    POSTS_CLIENT_ID=posts-service \
-    POSTS_CLIENT_SECRET="$posts_secret" \
-    "$posts_bin" >"$tmp/posts.log" 2>&1 &
-posts_pid=$!
-pids+=("$posts_pid")
-wait_ready posts-service "$posts_pid" "$posts_url"
+# The second replica starts once the first has made the keys (starting together works too).
+if ((replicas == 2)); then
+    step "starting a second users-service replica at $users2_url and a posts-service at $posts2_url that asks it"
+    start_users "$users2_url" users2.log
+    users2_pid=$started_pid
+    start_posts "$posts2_url" "$users2_url" posts2.log
+    posts2_pid=$started_pid
+fi
 
 if ((seed)); then
     step "starting the seed app at $seed_url, $(nproc) gunicorn sync workers"
@@ -256,6 +308,9 @@ login() {
     curl -fsS --max-time 10 "$users_url/auth/login" -H 'Content-Type: application/json' \
         -d "$(login_body "$1")" | json_field "$2"
 }
+
+# max N…: the largest of the numbers.
+max() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
@@ -338,6 +393,7 @@ step "checking the pages"
 token=$(login 0 access_token)
 check_page "$posts_url/posts?limit=20" "$token"
 check_page "$posts_url/public/posts"
+((replicas == 2)) && check_page "$posts2_url/posts?limit=20" "$token"
 if ((seed)); then
     check_page "$seed_url/posts?limit=20" "$token"
 fi
@@ -362,12 +418,21 @@ echo "one login: $login_mean_ms ms on average" >&2
 sleep 3
 users_rss_idle=$(rss_mib "$users_pid")
 posts_rss_idle=$(rss_mib "$posts_pid")
+if ((replicas == 2)); then
+    users2_rss_idle=$(rss_mib "$users2_pid")
+    posts2_rss_idle=$(rss_mib "$posts2_pid")
+fi
 # Anything else busy on the machine (a compiler…) skews every figure: record the load.
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- measuring ---------------------------------------------------------------------------
 export BENCH_LUA_DIR=$root/scripts/bench
+# Refresh: each wrk reads its starting refresh tokens from here (wrk i of a pair: from .i).
+export BENCH_REFRESH_TOKENS=$tmp/refresh-tokens
+# names: table 1's scenarios (one replica); names2: table 2's (two replicas), whose figures
+# are kept under "NAME|2".
 names=()
+names2=()
 declare -A rps p50 p99 errors
 
 # wanted NAME: whether SCENARIOS selects scenario NAME (health always runs). The logins a
@@ -375,52 +440,95 @@ declare -A rps p50 p99 errors
 # would show in the memory figures taken after the load.
 wanted() { [[ -z ${SCENARIOS:-} || $1 == health || ,$SCENARIOS, == *",$1,"* ]]; }
 
-# failed_lookups: how many author lookups posts-service has given up on so far (each one
-# answered a degraded page), from its own metrics.
+# failed_lookups: how many author lookups the posts-services have given up on so far (each
+# one answered a degraded page), from their own metrics.
 failed_lookups() {
-    curl -fsS --max-time 5 "$posts_url/metrics" |
-        awk '/^users_service_calls_total\{/ && !/result="success"/ { n += $NF } END { print n + 0 }'
+    local url
+    for url in "$posts_url" "${posts2_pid:+$posts2_url}"; do
+        [[ -n $url ]] || continue
+        curl -fsS --max-time 5 "$url/metrics"
+    done | awk '/^users_service_calls_total\{/ && !/result="success"/ { n += $NF } END { print n + 0 }'
 }
 
-# run NAME WRK-ARGS…: a warm-up run, then the measured one; records its figures.
-# BENCH_CHECK=degraded: a degraded page counts as an error. The count comes from
+# wrk_one DURATION WRK-ARGS…: one wrk. wrk_pair DURATION URL-1 URL-2 WRK-ARGS…: two at once,
+# wrk i on URL-i with its refresh tokens from $BENCH_REFRESH_TOKENS.i; prints both outputs.
+wrk_one() { wrk --timeout 5s -d "$@"; }
+wrk_pair() {
+    local duration=$1 i status=0 wrk_pids=()
+    local urls=("$2" "$3")
+    shift 3
+    for i in 1 2; do
+        BENCH_REFRESH_TOKENS=$BENCH_REFRESH_TOKENS.$i \
+            wrk --timeout 5s -d "$duration" "$@" "${urls[i - 1]}" >"$tmp/wrk.$i" 2>&1 &
+        wrk_pids+=("$!")
+    done
+    for i in 1 2; do
+        wait "${wrk_pids[i - 1]}" || status=1
+    done
+    cat "$tmp/wrk.1" "$tmp/wrk.2"
+    return "$status"
+}
+
+# measure KEY WRK-COMMAND ARGS…: a warm-up run, then the measured one; records the figures
+# under KEY: req/s summed over the BENCH lines (one a wrk), p50 and p99 the higher, errors
+# summed. BENCH_CHECK=degraded: a degraded page counts as an error. The count comes from
 # posts-service's metrics before and after the run, not from wrk: handing every response
 # to Lua costs wrk several microseconds a request, on the cores the services share.
-run() {
-    local name=$1 line pid check=${BENCH_CHECK:-} degraded_before=0
-    shift
-    wanted "$name" || return 0
-    step "$name: warm-up $WARMUP, then $DURATION"
+measure() {
+    local key=$1 runner=$2 lines pid check=${BENCH_CHECK:-} degraded_before=0
+    shift 2
+    step "${key/|2/ on two replicas}: warm-up $WARMUP, then $DURATION"
     for pid in "${pids[@]}"; do
         kill -0 "$pid" 2>/dev/null || die "a service has exited"
     done
-    wrk --timeout 5s -d "$WARMUP" "$@" >/dev/null || die "wrk failed in the warm-up of $name"
+    "$runner" "$WARMUP" "$@" >/dev/null || die "wrk failed in the warm-up of $key"
     if [[ -n ${BENCH_BEFORE_MEASURE:-} ]]; then
         "$BENCH_BEFORE_MEASURE"
     fi
     if [[ $check == degraded ]]; then
         degraded_before=$(failed_lookups)
     fi
-    line=$(wrk --timeout 5s -d "$DURATION" "$@" | tee /dev/stderr | grep '^BENCH ') ||
-        die "wrk gave no result for $name"
-    names+=("$name")
-    rps[$name]=$(sed -E 's/.* rps=([^ ]+).*/\1/' <<<"$line")
-    p50[$name]=$(sed -E 's/.* p50_ms=([^ ]+).*/\1/' <<<"$line")
-    p99[$name]=$(sed -E 's/.* p99_ms=([^ ]+).*/\1/' <<<"$line")
-    errors[$name]=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /_errors=/) { split($i, kv, "="); n += kv[2] } } END { print n }' <<<"$line")
+    # Not `tee /dev/stderr`: that reopens stderr, and truncates it when it is a file.
+    lines=$("$runner" "$DURATION" "$@") || die "wrk failed in $key"
+    printf '%s\n' "$lines" >&2
+    lines=$(grep '^BENCH ' <<<"$lines") || die "wrk gave no result for $key"
+    read -r "rps[$key]" "p50[$key]" "p99[$key]" "errors[$key]" < <(awk '
+        { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
+          rps += v["rps"]; errors += v["socket_errors"] + v["status_errors"]
+          if (v["p50_ms"] > p50) p50 = v["p50_ms"]
+          if (v["p99_ms"] > p99) p99 = v["p99_ms"] }
+        END { print rps, p50, p99, errors }' <<<"$lines")
     if [[ $check == degraded ]]; then
-        errors[$name]=$((errors[$name] + $(failed_lookups) - degraded_before))
+        errors[$key]=$((${errors[$key]} + $(failed_lookups) - degraded_before))
     fi
+}
+
+# run NAME WRK-ARGS…: scenario NAME on one replica, for table 1.
+run() {
+    wanted "$1" || return 0
+    measure "$1" wrk_one "${@:2}"
+    names+=("$1")
+}
+
+# run2 NAME URL-1 URL-2 WRK-ARGS…: with REPLICAS=2, scenario NAME again, its load split over
+# URL-1 and URL-2 (WRK-ARGS give each wrk half the threads and connections), for table 2.
+run2() {
+    ((replicas == 2)) && wanted "$1" || return 0
+    measure "$1|2" wrk_pair "${@:2}"
+    names2+=("$1")
 }
 
 report=$BENCH_LUA_DIR/report.lua
 load=(-t "$THREADS" -c "$CONNECTIONS" --latency -s "$report")
+half=(-t $((THREADS / 2)) -c $((CONNECTIONS / 2)) --latency -s "$report")
 
 run "health" "${load[@]}" "$posts_url/health/live"
 
 wanted "posts page" && token=$(login 2 access_token)
 BENCH_CHECK=degraded run "posts page" "${load[@]}" -H "Authorization: Bearer $token" \
     "$posts_url/posts?limit=20"
+BENCH_CHECK=degraded run2 "posts page" "$posts_url/posts?limit=20" "$posts2_url/posts?limit=20" \
+    "${half[@]}" -H "Authorization: Bearer $token"
 
 # The same page, the same kind of token and the same wrk arguments, served the seed's way.
 if ((seed)) && wanted "seed page"; then
@@ -436,23 +544,102 @@ BENCH_CHECK=degraded run "public page" "${load[@]}" "$posts_url/public/posts"
 
 BENCH_METHOD=POST BENCH_BODY=$(login_body 4) run "login" "${load[@]}" \
     -H 'Content-Type: application/json' "$users_url/auth/login"
+BENCH_METHOD=POST BENCH_BODY=$(login_body 4) run2 "login" "$users_url/auth/login" "$users2_url/auth/login" \
+    "${half[@]}" -H 'Content-Type: application/json'
 
 # Refresh: one connection per thread; every run (warm-up and measured) starts from fresh
-# refresh tokens, one per thread, written to a file refresh.lua reads in setup().
-export BENCH_REFRESH_TOKENS=$tmp/refresh-tokens
-fresh_refresh_tokens() {
+# refresh tokens, one per thread, written to a file refresh.lua reads in setup(). Two
+# replicas: half the threads on each, each wrk with its own file; logins are on replica 1,
+# so replica 2 refreshes tokens that replica 1 issued.
+# refresh_tokens FILE COUNT FIRST: COUNT refresh tokens of authors FIRST, FIRST + 1, ….
+refresh_tokens() {
     local i
-    : >"$BENCH_REFRESH_TOKENS"
-    for i in $(seq 1 "$THREADS"); do
-        login $((10 + i)) refresh_token >>"$BENCH_REFRESH_TOKENS"
+    : >"$1"
+    for ((i = $3; i < $3 + $2; i++)); do
+        login "$i" refresh_token >>"$1"
     done
+}
+fresh_refresh_tokens() { refresh_tokens "$BENCH_REFRESH_TOKENS" "$THREADS" 11; }
+fresh_refresh_token_pair() {
+    refresh_tokens "$BENCH_REFRESH_TOKENS.1" $((THREADS / 2)) 11
+    refresh_tokens "$BENCH_REFRESH_TOKENS.2" $((THREADS / 2)) $((11 + THREADS / 2))
 }
 wanted refresh && fresh_refresh_tokens
 BENCH_BEFORE_MEASURE=fresh_refresh_tokens run "refresh" -t "$THREADS" -c "$THREADS" --latency \
     -s "$BENCH_LUA_DIR/refresh.lua" "$users_url/oauth/token"
+((replicas == 2)) && wanted refresh && fresh_refresh_token_pair
+BENCH_BEFORE_MEASURE=fresh_refresh_token_pair run2 "refresh" "$users_url/oauth/token" "$users2_url/oauth/token" \
+    -t $((THREADS / 2)) -c $((THREADS / 2)) --latency -s "$BENCH_LUA_DIR/refresh.lua"
 
 users_rss_load=$(rss_mib "$users_pid")
 posts_rss_load=$(rss_mib "$posts_pid")
+
+# --- key changes on two replicas ---------------------------------------------------------
+if ((replicas == 2)); then
+    users2_rss_load=$(rss_mib "$users2_pid")
+    posts2_rss_load=$(rss_mib "$posts2_pid")
+    step "timing key changes: keys rotate, then keys retire of the new key, on both replicas"
+    # Prints rotate's kid, then for each command its own time and the time from its exit
+    # until each replica's JWKS showed the change, in ms.
+    key_times=$(
+        cd "$tmp" &&
+            python3 - "$users_url" "$users2_url" env "${users_env[@]}" "$users_bin" keys <<'PY'
+"""Runs `keys rotate`, then `keys retire NEW-KID` (a pending key: allowed), and polls both
+replicas' JWKS every 5 ms from each command's exit until the new kid is listed (rotate),
+then gone (retire)."""
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+replicas, command = sys.argv[1:3], sys.argv[3:]
+
+
+def kids(url):
+    with urllib.request.urlopen(url + "/.well-known/jwks.json", timeout=5) as response:
+        return {key["kid"] for key in json.load(response)["keys"]}
+
+
+def keys(*args):
+    """Runs the keys command; returns its output, when it exited, and how long it took (ms)."""
+    started = time.monotonic()
+    done = subprocess.run(command + list(args), capture_output=True, text=True)
+    exited = time.monotonic()
+    if done.returncode != 0:
+        sys.exit(f"keys {' '.join(args)} failed: {(done.stderr or done.stdout).strip()}")
+    return done.stdout, exited, (exited - started) * 1000
+
+
+def seen(kid, listed, since):
+    """Per replica, ms from `since` until its JWKS lists `kid` (listed) or no longer does."""
+    times = {}
+    while len(times) < len(replicas):
+        if time.monotonic() > since + 10:
+            missing = ", ".join(url for url in replicas if url not in times)
+            sys.exit(f"after 10 s, {kid} is {'not yet' if listed else 'still'} in the JWKS of {missing}")
+        for url in replicas:
+            if url not in times and (kid in kids(url)) == listed:
+                times[url] = (time.monotonic() - since) * 1000
+        time.sleep(0.005)
+    return [times[url] for url in replicas]
+
+
+out, exited, rotate_ms = keys("rotate")
+found = re.search(r"^key (\S+) ", out, re.M)
+if not found:
+    sys.exit(f"keys rotate printed no kid: {out!r}")
+kid = found.group(1)
+rotate_seen = seen(kid, True, exited)
+_, exited, retire_ms = keys("retire", kid)
+retire_seen = seen(kid, False, exited)
+print(kid, *(f"{ms:.0f}" for ms in [rotate_ms, *rotate_seen, retire_ms, *retire_seen]))
+PY
+    ) || die "timing the key changes failed"
+    read -r new_kid rotate_ms rotate1_ms rotate2_ms retire_ms retire1_ms retire2_ms <<<"$key_times"
+    echo "key $new_kid: rotate seen after $rotate1_ms / $rotate2_ms ms, retire after $retire1_ms / $retire2_ms ms" >&2
+fi
 
 # --- the report --------------------------------------------------------------------------
 mkdir -p target/bench
@@ -507,5 +694,53 @@ cores=$(nproc)
     fi
     printf -v goal_line ' | %s' "${goals[@]}"
     echo "goals:${goal_line:2}"
+    if ((replicas == 2)); then
+        echo
+        echo "two users-service replicas on one database and key folder, each run right after its one-replica run:"
+        echo "two wrk at once with half the threads and connections each ($((THREADS / 2)) and $((CONNECTIONS / 2)); refresh: $((THREADS / 2)) and $((THREADS / 2))),"
+        echo "one on each replica (posts page: one on each of two posts-services, each asking its own replica);"
+        echo "req/s summed, p50 and p99 the higher of the two"
+        echo
+        printf '%-12s %10s %11s %7s %10s %10s %8s\n' scenario "1 replica" "2 replicas" ratio p50 p99 errors
+        errors2=0
+        for name in "${names2[@]}"; do
+            key="$name|2"
+            printf '%-12s %10.0f %11.0f %6.2fx %8.2fms %8.2fms %8d\n' "$name" "${rps[$name]:-0}" "${rps[$key]}" \
+                "$(awk -v a="${rps[$key]}" -v b="${rps[$name]:-0}" 'BEGIN { print b ? a / b : 0 }')" \
+                "${p50[$key]}" "${p99[$key]}" "${errors[$key]}"
+            errors2=$((errors2 + ${errors[$key]}))
+        done
+        echo
+        echo "key changes, from the command's exit until both replicas' JWKS show it:"
+        printf '  %-7s %5s ms (replica 1 %s ms, replica 2 %s ms); the command itself took %s ms\n' \
+            rotate "$(max "$rotate1_ms" "$rotate2_ms")" "$rotate1_ms" "$rotate2_ms" "$rotate_ms" \
+            retire "$(max "$retire1_ms" "$retire2_ms")" "$retire1_ms" "$retire2_ms" "$retire_ms"
+        echo
+        printf '%-16s %8s %8s\n' "resident memory" idle "after load"
+        printf '%-16s %5s MiB %5s MiB\n' "users-service 1" "$users_rss_idle" "$users_rss_load"
+        printf '%-16s %5s MiB %5s MiB\n' "users-service 2" "$users2_rss_idle" "$users2_rss_load"
+        printf '%-16s %5s MiB %5s MiB\n' "posts-service 2" "$posts2_rss_idle" "$posts2_rss_load"
+        echo
+        goals=()
+        # ratio NAME: NAME's req/s on two replicas over one replica's.
+        ratio() { awk -v a="${rps[$1|2]}" -v b="${rps[$1]}" 'BEGIN { printf "%.2f", a / b }'; }
+        if [[ -n ${rps[posts page|2]:-} && -n ${rps[posts page]:-} ]]; then
+            r=$(ratio "posts page")
+            goals+=("page ${r}x of one replica's >= 0.95 $(verdict "$r >= 0.95")")
+        fi
+        if [[ -n ${rps[refresh|2]:-} && -n ${rps[refresh]:-} ]]; then
+            r=$(ratio refresh)
+            goals+=("refresh ${r}x of one replica's >= 0.95 $(verdict "$r >= 0.95")")
+        fi
+        if [[ -n ${rps[login|2]:-} && -n ${rps[login]:-} ]]; then
+            r=$(ratio login)
+            goals+=("login ${r}x of one replica's (the Argon2 ceiling) >= 0.8 $(verdict "$r >= 0.8")")
+        fi
+        slowest=$(max "$rotate1_ms" "$rotate2_ms" "$retire1_ms" "$retire2_ms")
+        goals+=("key changes on both replicas within $slowest ms < 1000 ms $(verdict "$slowest < 1000")")
+        goals+=("errors $errors2 = 0 $(verdict "$errors2 == 0")")
+        printf -v goal_line ' | %s' "${goals[@]}"
+        echo "goals, two replicas:${goal_line:2}"
+    fi
 } | tee "$results"
 echo "results written to $results"
