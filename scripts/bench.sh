@@ -16,6 +16,7 @@
 #   BENCH_USERS_ADDR [127.0.0.1:18281]  BENCH_POSTS_ADDR [127.0.0.1:18282]
 #   BENCH_SEED_ADDR [127.0.0.1:18283]
 #   BENCH_USERS2_ADDR [127.0.0.1:18284]  BENCH_POSTS2_ADDR [127.0.0.1:18285]  (REPLICAS=2)
+#   BENCH_KEEP_LOGS [unset]  a folder: the services' logs are copied there at exit
 #
 # Steps: build the release binaries; start both services (RUST_LOG=warn) with fresh keys,
 # databases and a fresh client secret for posts-service's service account; start the seed
@@ -49,7 +50,12 @@
 # Right after its one-replica run, each of posts page, login and refresh runs again with its
 # load split in two: two wrk processes at once, each with half the threads and connections,
 # one on each posts-service (page) or on each replica (login, refresh); their req/s are
-# summed, p50 and p99 are the higher of the two, errors are summed. Then, idle, it runs
+# summed, p50 and p99 are the higher of the two, errors are summed. For those runs each
+# half of the machine gets one replica, its posts-service and its wrk (taskset: CPUs 0 to
+# n/2-1 and n/2 to n-1), as CPU limits give each pod its share; the one-replica runs have
+# every CPU, and the pinning is undone after each pair. Unpinned, the four services' eight
+# workers and the two wrk crowd the same cores, which cost the page and refresh 6 to 9 %
+# on this 2-CPU machine (docs/benchmarks.md). Then, idle, it runs
 # `users-service keys rotate` with the replicas' own environment and times how long after
 # the command exits both replicas' /.well-known/jwks.json list the new kid, then `keys
 # retire` of that new (pending) key until it has left both. It prints a second table (one
@@ -175,6 +181,7 @@ cleanup() {
         psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null ||
             echo "bench: could not drop database $db" >&2
     done
+    [[ -n ${BENCH_KEEP_LOGS:-} ]] && cp "$tmp"/*.log "$BENCH_KEEP_LOGS"/ 2>/dev/null
     rm -rf "$tmp"
     exit "$status"
 }
@@ -453,18 +460,39 @@ failed_lookups() {
 # wrk_one DURATION WRK-ARGS…: one wrk. wrk_pair DURATION URL-1 URL-2 WRK-ARGS…: two at once,
 # wrk i on URL-i with its refresh tokens from $BENCH_REFRESH_TOKENS.i; prints both outputs.
 wrk_one() { wrk --timeout 5s -d "$@"; }
+# pin_halves / unpin: each half of the CPUs to one replica with its posts-service (and, in
+# wrk_pair, its wrk), then every CPU to every service again.
+cpus=$(nproc)
+halves=()
+((cpus >= 2)) && halves=("0-$((cpus / 2 - 1))" "$((cpus / 2))-$((cpus - 1))")
+pin_halves() {
+    ((${#halves[@]})) || return 0
+    taskset -a -p -c "${halves[0]}" "$users_pid" >/dev/null
+    taskset -a -p -c "${halves[0]}" "$posts_pid" >/dev/null
+    taskset -a -p -c "${halves[1]}" "$users2_pid" >/dev/null
+    taskset -a -p -c "${halves[1]}" "$posts2_pid" >/dev/null
+}
+unpin() {
+    local pid
+    ((${#halves[@]})) || return 0
+    for pid in "$users_pid" "$posts_pid" "$users2_pid" "$posts2_pid"; do
+        taskset -a -p -c "0-$((cpus - 1))" "$pid" >/dev/null
+    done
+}
 wrk_pair() {
     local duration=$1 i status=0 wrk_pids=()
     local urls=("$2" "$3")
     shift 3
+    pin_halves
     for i in 1 2; do
         BENCH_REFRESH_TOKENS=$BENCH_REFRESH_TOKENS.$i \
-            wrk --timeout 5s -d "$duration" "$@" "${urls[i - 1]}" >"$tmp/wrk.$i" 2>&1 &
+            ${halves[i - 1]:+taskset -c "${halves[i - 1]}"} wrk --timeout 5s -d "$duration" "$@" "${urls[i - 1]}" >"$tmp/wrk.$i" 2>&1 &
         wrk_pids+=("$!")
     done
     for i in 1 2; do
         wait "${wrk_pids[i - 1]}" || status=1
     done
+    unpin
     cat "$tmp/wrk.1" "$tmp/wrk.2"
     return "$status"
 }
