@@ -146,6 +146,26 @@ fn kek(env: &Env, key: &str) -> anyhow::Result<Option<Kek>> {
     env.secret(key)?.map(|raw| Kek::parse(&raw).with_context(|| key.to_owned())).transpose()
 }
 
+/// The prefix of a redirect URI among a client's scope words.
+const REDIRECT_URI: &str = "redirect_uri=";
+
+/// A redirect URI as RFC 9700 §4.1 allows one: absolute, no fragment, and `https`, or
+/// `http` on a loopback host (a local app, or this repository's development setup).
+fn parse_redirect_uri(client: &str, raw: &str) -> anyhow::Result<String> {
+    let (scheme, rest) =
+        raw.split_once("://").with_context(|| format!("client {client}: redirect URI {raw:?} is not absolute"))?;
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    if raw.contains('#') || host.is_empty() || !(scheme == "https" || (scheme == "http" && loopback)) {
+        bail!(
+            "client {client}: redirect URI {raw:?} must be https (or http on localhost), with a host and no fragment"
+        );
+    }
+    Ok(raw.to_owned())
+}
+
 /// Parses `id:secret:scope scope;id2:secret2:scope` (split at the first two colons).
 fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>> {
     let mut clients: Vec<OAuthClient> = Vec::new();
@@ -165,21 +185,30 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
         if clients.iter().any(|c| c.id == id) {
             bail!("client {id}: listed twice");
         }
-        if let Some(why) = weak_secret(secret).filter(|_| app_env == AppEnv::Production) {
-            bail!("client {id}: production needs a strong secret (16 characters or more, random), and {why}");
+        let (redirect_uris, scope_words): (Vec<&str>, Vec<&str>) =
+            scope.split_whitespace().partition(|w| w.starts_with(REDIRECT_URI));
+        let redirect_uris: Vec<String> = redirect_uris
+            .into_iter()
+            .map(|w| parse_redirect_uri(id, &w[REDIRECT_URI.len()..]))
+            .collect::<anyhow::Result<_>>()?;
+        // A secret-less client is public: it signs users in with PKCE, and nothing else.
+        let public = secret.is_empty();
+        if public && redirect_uris.is_empty() {
+            bail!("client {id}: the secret is empty (a public client needs a redirect_uri=…)");
         }
-        if secret.is_empty() {
-            bail!("client {id}: the secret is empty");
+        if let Some(why) = weak_secret(secret).filter(|_| app_env == AppEnv::Production && !public) {
+            bail!("client {id}: production needs a strong secret (16 characters or more, random), and {why}");
         }
         // Not the parse error itself: with a `:` in the secret, what it would quote is part
         // of the secret.
-        let scopes = ScopeSet::parse(scope.trim()).map_err(|_| {
+        let scopes = ScopeSet::parse(&scope_words.join(" ")).map_err(|_| {
             anyhow::anyhow!("client {id}: the scopes are not `resource:action` words; a secret may not contain `:`")
         })?;
         if scopes.is_empty() {
             bail!("client {id}: grant it at least one scope");
         }
-        clients.push(OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes });
+        let secret = (!public).then(|| ClientSecret::new(secret));
+        clients.push(OAuthClient { id: id.to_owned(), secret, scopes, redirect_uris });
     }
     Ok(clients)
 }
@@ -207,7 +236,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.oauth_clients.len(), 2);
         assert_eq!(config.oauth_clients[0].id, "posts-service");
-        assert!(config.oauth_clients[0].secret.matches("s3cret"));
+        assert!(config.oauth_clients[0].secret.as_ref().unwrap().matches("s3cret"));
         assert_eq!(config.oauth_clients[1].scopes.to_string(), "posts:read posts:write");
         // A colon in the secret shifts the split: "cr:et:users:read" is not a scope list.
         let err = Config::from(&Env::from_pairs(&[("OAUTH_CLIENTS", "a:s3:cr:et:users:read")])).err().unwrap();

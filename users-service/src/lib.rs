@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod passwords;
 pub mod profiles;
 pub mod routes;
+pub mod signin;
 pub mod startup;
 pub mod state;
 #[cfg(feature = "test-support")]

@@ -6,7 +6,7 @@ use auth_common::service::errors::ErrorBody;
 use auth_common::service::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use crate::routes::{login, oauth, users, well_known};
+use crate::routes::{authorize, login, oauth, users, well_known};
 
 /// The document.
 #[derive(OpenApi)]
@@ -22,6 +22,8 @@ use crate::routes::{login, oauth, users, well_known};
         users::get_me,
         users::get_user,
         login::login,
+        authorize::authorize_page,
+        authorize::sign_in,
         oauth::token,
         oauth::revoke,
         well_known::jwks,
@@ -35,6 +37,7 @@ use crate::routes::{login, oauth, users, well_known};
         (name = "users", description = "Registration and user lookups"),
         (name = "tokens", description = "Login, the OAuth 2.0 token and revocation endpoints"),
         (name = "keys", description = "Public keys and discovery"),
+        (name = "sign-in", description = "The authorization code grant's sign-in page (HTML, for browsers)"),
     )
 )]
 pub struct ApiDoc;

@@ -23,12 +23,16 @@ use crate::config::Config;
 use crate::db::DbConnection;
 use crate::keys::{self, sealing::Kek};
 use crate::startup;
-use crate::tokens::clients::{ClientSecret, OAuthClient};
+use crate::tokens::clients::OAuthClient;
 
 /// The service account every test instance knows (posts-service's, in real life).
 pub const SERVICE_CLIENT: (&str, &str) = ("posts-service", "posts-secret-for-tests");
 /// A second service account, allowed `posts:read` only.
 pub const OTHER_CLIENT: (&str, &str) = ("reports", "reports-secret-for-tests");
+/// A public client that signs users in with the authorization code grant and PKCE.
+pub const APP_CLIENT: &str = "explorer";
+/// Its one redirect URI (nothing listens there: tests read the `Location`).
+pub const APP_REDIRECT_URI: &str = "http://localhost:9/callback";
 /// The password every test user gets unless a test says otherwise.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -81,8 +85,16 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
     config.common.database_url = db.url.clone();
     config.keys_dir = keys_dir.path().to_owned();
     config.common.issuer = address.clone();
-    config.oauth_clients =
-        vec![service_account(SERVICE_CLIENT, "users:read"), service_account(OTHER_CLIENT, "posts:read")];
+    config.oauth_clients = vec![
+        service_account(SERVICE_CLIENT, "users:read"),
+        service_account(OTHER_CLIENT, "posts:read"),
+        OAuthClient {
+            id: APP_CLIENT.to_owned(),
+            secret: None,
+            scopes: ScopeSet::parse("posts:read posts:write users:read").unwrap(),
+            redirect_uris: vec![APP_REDIRECT_URI.to_owned()],
+        },
+    ];
     customize(&mut config);
     let users = start(config, listener, clock, Arc::new(db), Arc::new(keys_dir)).await;
     assert_eq!(users.address, address);
@@ -107,7 +119,7 @@ async fn start(
 
 /// A service account `(id, secret)` allowed `scopes`.
 pub fn service_account((id, secret): (&str, &str), scopes: &str) -> OAuthClient {
-    OAuthClient { id: id.to_owned(), secret: ClientSecret::new(secret), scopes: ScopeSet::parse(scopes).unwrap() }
+    OAuthClient::service_account(id, secret, ScopeSet::parse(scopes).unwrap())
 }
 
 impl TestUsers {

@@ -26,12 +26,14 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(authorization_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     signing_keys,
     key_set_version,
-    credential_failures
+    credential_failures,
+    authorization_codes
 );
 
 diesel::table! {
@@ -60,5 +62,20 @@ diesel::table! {
         failures -> Integer,
         first_failure -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> BigInt,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        family_id -> Nullable<Text>,
     }
 }

@@ -1,12 +1,15 @@
 //! `POST /auth/login`: the first-party login. Not the OAuth password grant, which RFC 9700
 //! forbids and discovery does not advertise; it answers with the same token response.
 
+use std::net::IpAddr;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::scope::{ScopeSet, USER_SCOPES};
 use serde::Deserialize;
 
+use crate::db::models::UserRow;
 use crate::db::users;
 use crate::domain::{Password, UserId, Username};
 use crate::error::{ApiError, ApiResult};
@@ -52,29 +55,7 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_address(&req, state.trust_forwarded_for);
-    let attempt = state.guards.check(&state.pool, &state.clock, Credential::Login, &body.username, client).await?;
-    let Some(password) = Password::presented(body.password) else {
-        state.guards.failed(&state.pool, &state.clock, attempt).await;
-        return Err(ApiError::InvalidCredentials);
-    };
-    let user = match Username::parse(&body.username) {
-        Ok(username) => {
-            blocking(&state.pool, move |conn| {
-                users::find_by_username(conn, &username).context("loading a user by username").map_err(ApiError::from)
-            })
-            .await?
-        }
-        Err(_) => None,
-    };
-    let verified = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => {
-            state.guards.failed(&state.pool, &state.clock, attempt).await;
-            return Err(ApiError::InvalidCredentials);
-        }
-    };
-    state.guards.succeeded(&state.pool, attempt).await;
+    let user = verify_user(&state, &body.username, body.password, client).await?;
     let scopes = ScopeSet::parse(USER_SCOPES).map_err(|e| anyhow::anyhow!("USER_SCOPES: {e}"))?;
     let mut response = state.issuer.issue(
         Subject::User { id: user.id, username: &user.username },
@@ -89,4 +70,35 @@ pub async fn login(
     .await?;
     response.refresh_token = Some(refresh.into_string());
     Ok(response.into_response())
+}
+
+/// The user `username` if `password` is theirs, under the lockout rules (`throttle`): the
+/// check of `/auth/login` and of the sign-in page alike. An unknown name costs a hash like
+/// a wrong password.
+pub async fn verify_user(state: &AppState, username: &str, password: String, client: IpAddr) -> ApiResult<UserRow> {
+    let attempt = state.guards.check(&state.pool, &state.clock, Credential::Login, username, client).await?;
+    let Some(password) = Password::presented(password) else {
+        state.guards.failed(&state.pool, &state.clock, attempt).await;
+        return Err(ApiError::InvalidCredentials);
+    };
+    let user = match Username::parse(username) {
+        Ok(username) => {
+            blocking(&state.pool, move |conn| {
+                users::find_by_username(conn, &username).context("loading a user by username").map_err(ApiError::from)
+            })
+            .await?
+        }
+        Err(_) => None,
+    };
+    let verified = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user {
+        Some(user) if verified => {
+            state.guards.succeeded(&state.pool, attempt).await;
+            Ok(user)
+        }
+        _ => {
+            state.guards.failed(&state.pool, &state.clock, attempt).await;
+            Err(ApiError::InvalidCredentials)
+        }
+    }
 }

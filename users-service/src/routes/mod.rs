@@ -6,6 +6,7 @@
 //! metrics), and a test compares the whole table with the OpenAPI document: a route
 //! cannot be added without documentation.
 
+pub mod authorize;
 pub mod login;
 pub mod oauth;
 pub mod users;
@@ -23,6 +24,8 @@ pub fn table() -> RouteTable {
         ("/users/me", Method::GET, web::get().to(users::get_me)),
         ("/users/{id}", Method::GET, web::get().to(users::get_user)),
         ("/auth/login", Method::POST, web::post().to(login::login)),
+        ("/oauth/authorize", Method::GET, web::get().to(authorize::authorize_page)),
+        ("/oauth/authorize", Method::POST, web::post().to(authorize::sign_in)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),
         ("/.well-known/jwks.json", Method::GET, web::get().to(well_known::jwks)),

@@ -1,5 +1,5 @@
-//! The OAuth endpoints: `POST /oauth/token` (RFC 6749: `refresh_token` and
-//! `client_credentials`) and `POST /oauth/revoke` (RFC 7009).
+//! The OAuth endpoints: `POST /oauth/token` (RFC 6749: `authorization_code` with PKCE,
+//! `refresh_token` and `client_credentials`) and `POST /oauth/revoke` (RFC 7009).
 
 use std::net::IpAddr;
 
@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::throttle::{Credential, client_address};
 use crate::tokens::TokenResponse;
 use crate::tokens::access::Subject;
+use crate::tokens::authorization_code::{self, Redemption};
 use crate::tokens::clients::{LOGIN_CLIENT_ID, OAuthClient};
 use crate::tokens::oauth_request::{ClientCredentials, FormParams};
 use crate::tokens::refresh::{self, RefreshRequest};
@@ -22,9 +23,15 @@ use crate::tokens::refresh::{self, RefreshRequest};
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct TokenForm {
-    /// `refresh_token` or `client_credentials`.
-    #[schema(pattern = "^(refresh_token|client_credentials)$")]
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    #[schema(pattern = "^(authorization_code|refresh_token|client_credentials)$")]
     grant_type: String,
+    /// With `authorization_code`: the code from the redirect.
+    code: Option<String>,
+    /// With `authorization_code`: the redirect URI the code was issued for.
+    redirect_uri: Option<String>,
+    /// With `authorization_code`: the PKCE verifier whose S256 hash was the challenge.
+    code_verifier: Option<String>,
     /// With `refresh_token`: the refresh token to spend.
     refresh_token: Option<String>,
     /// Optional: a subset of the scopes granted (space-separated).
@@ -70,6 +77,7 @@ pub async fn token(
     let address = client_address(&req, state.trust_forwarded_for);
     match params.get("grant_type") {
         None => Err(OAuthError::InvalidRequest("grant_type is required").into()),
+        Some("authorization_code") => code_grant(&state, &params, credentials, address).await,
         Some("refresh_token") => refresh_grant(&state, &params, credentials, address).await,
         Some("client_credentials") => client_credentials_grant(&state, &params, credentials, address).await,
         Some(_) => Err(OAuthError::UnsupportedGrantType.into()),
@@ -87,8 +95,9 @@ async fn refresh_grant(
         params.get("refresh_token").ok_or(OAuthError::InvalidRequest("refresh_token is required"))?.to_owned();
     let client_id = match credentials {
         ClientCredentials::None => None,
-        // The login client is public; every other client must prove who it is.
-        ClientCredentials::Public(id) if id == LOGIN_CLIENT_ID => Some(id),
+        // The login client and registered public clients (PKCE apps) have no secret;
+        // every other client must prove who it is.
+        ClientCredentials::Public(id) if is_public(state, &id) => Some(id),
         ClientCredentials::Public(id) => return Err(client_failed(state, &id, address).await),
         ClientCredentials::Secret { id, secret } => Some(authenticate(state, &id, &secret, address).await?.id.clone()),
     };
@@ -99,6 +108,45 @@ async fn refresh_grant(
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
     let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id, "refresh_token")?;
     response.refresh_token = Some(rotated.refresh_token.into_string());
+    Ok(response.into_response())
+}
+
+/// Whether `id` is a client with no secret: the first-party login, or a registered app.
+fn is_public(state: &AppState, id: &str) -> bool {
+    id == LOGIN_CLIENT_ID || state.clients.get(id).is_some_and(|c| c.secret.is_none() && !c.redirect_uris.is_empty())
+}
+
+/// Trades an authorization code (with its PKCE verifier) for tokens (RFC 6749 §4.1.3).
+async fn code_grant(
+    state: &AppState,
+    params: &FormParams,
+    credentials: ClientCredentials,
+    address: IpAddr,
+) -> ApiResult<HttpResponse> {
+    let client_id = match credentials {
+        ClientCredentials::None => return Err(OAuthError::InvalidRequest("client_id is required").into()),
+        ClientCredentials::Public(id) if id != LOGIN_CLIENT_ID && is_public(state, &id) => id,
+        ClientCredentials::Public(id) => return Err(client_failed(state, &id, address).await),
+        ClientCredentials::Secret { id, secret } => authenticate(state, &id, &secret, address).await?.id.clone(),
+    };
+    let code = params.get("code").ok_or(OAuthError::InvalidRequest("code is required"))?.to_owned();
+    let redirect_uri = params.get("redirect_uri").map(str::to_owned);
+    let verifier = params.get("code_verifier").map(str::to_owned);
+    let (now, ttl) = (state.clock.now().naive_utc(), state.refresh_token_ttl_secs);
+    let owner = client_id.clone();
+    let redeemed = blocking(&state.pool, move |conn| {
+        let presented = Redemption {
+            code: &code,
+            client_id: &owner,
+            redirect_uri: redirect_uri.as_deref(),
+            verifier: verifier.as_deref(),
+        };
+        authorization_code::redeem(conn, &presented, now, ttl)
+    })
+    .await?;
+    let subject = Subject::User { id: redeemed.user.id, username: &redeemed.user.username };
+    let mut response = state.issuer.issue(subject, &redeemed.scopes, &client_id, "authorization_code")?;
+    response.refresh_token = Some(redeemed.refresh_token.into_string());
     Ok(response.into_response())
 }
 

@@ -85,13 +85,16 @@ fn discovery(state: &AppState) -> HttpResponse {
         .json(json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "token_endpoint": format!("{issuer}/oauth/token"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
-            "grant_types_supported": ["refresh_token", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "response_modes_supported": ["query"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "scopes_supported": USER_SCOPES.split(' ').collect::<Vec<_>>(),
-            "response_types_supported": [],
+            "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "access_token_signing_alg_values_supported": ["RS256"],
         }))

@@ -1,4 +1,6 @@
-//! Service accounts (`OAUTH_CLIENTS`) and client authentication at the token endpoint.
+//! The registered clients (`OAUTH_CLIENTS`): service accounts, and browser or native
+//! applications that sign users in with the authorization code grant; and client
+//! authentication at the token endpoint.
 
 use std::fmt;
 
@@ -34,15 +36,31 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
-/// A service account.
+/// A registered client.
 #[derive(Debug, Clone)]
 pub struct OAuthClient {
-    /// Its client id, also the `sub` of its tokens.
+    /// Its client id, also the `sub` of its client-credentials tokens.
     pub id: String,
-    /// Its secret.
-    pub secret: ClientSecret,
+    /// Its secret; `None` for a public client (a browser or native app), which proves
+    /// itself with PKCE alone and may not use the client-credentials grant.
+    pub secret: Option<ClientSecret>,
     /// The most it may be granted.
     pub scopes: ScopeSet,
+    /// Where the authorization endpoint may send its users back, compared exactly
+    /// (RFC 9700 §4.1.3). None: a service account, which cannot sign users in.
+    pub redirect_uris: Vec<String>,
+}
+
+impl OAuthClient {
+    /// A service account: a secret, scopes, no redirect URI.
+    pub fn service_account(id: &str, secret: &str, scopes: ScopeSet) -> Self {
+        Self { id: id.to_owned(), secret: Some(ClientSecret::new(secret)), scopes, redirect_uris: Vec::new() }
+    }
+
+    /// Whether `uri` is one of its redirect URIs, byte for byte.
+    pub fn redirects_to(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|registered| registered == uri)
+    }
 }
 
 /// The registered service accounts.
@@ -53,6 +71,12 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
+    /// The client `id`, authenticated or not (the authorization endpoint names a client
+    /// before anyone has proved anything).
+    pub fn get(&self, id: &str) -> Option<&OAuthClient> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
     /// A registry of `clients`.
     pub fn new(clients: Vec<OAuthClient>) -> Self {
         Self { clients, decoy: Some(ClientSecret::new("decoy secret for unknown clients")) }
@@ -62,7 +86,7 @@ impl ClientRegistry {
     /// as a wrong secret, so timing does not tell which ids exist.
     pub fn authenticate(&self, id: &str, secret: &str) -> Result<&OAuthClient, OAuthError> {
         match self.clients.iter().find(|c| c.id == id) {
-            Some(client) if client.secret.matches(secret) => Ok(client),
+            Some(client) if client.secret.as_ref().is_some_and(|s| s.matches(secret)) => Ok(client),
             Some(_) => Err(OAuthError::InvalidClient),
             None => {
                 if let Some(decoy) = &self.decoy {
@@ -79,11 +103,15 @@ mod tests {
     use super::*;
 
     fn registry() -> ClientRegistry {
-        ClientRegistry::new(vec![OAuthClient {
-            id: "svc".into(),
-            secret: ClientSecret::new("right-secret"),
-            scopes: ScopeSet::parse("users:read").unwrap(),
-        }])
+        ClientRegistry::new(vec![
+            OAuthClient::service_account("svc", "right-secret", ScopeSet::parse("users:read").unwrap()),
+            OAuthClient {
+                id: "app".into(),
+                secret: None,
+                scopes: ScopeSet::parse("posts:read").unwrap(),
+                redirect_uris: vec!["http://localhost/cb".into()],
+            },
+        ])
     }
 
     #[test]
@@ -93,6 +121,18 @@ mod tests {
         assert_eq!(registry.authenticate("svc", "wrong").unwrap_err(), OAuthError::InvalidClient);
         assert_eq!(registry.authenticate("nobody", "right-secret").unwrap_err(), OAuthError::InvalidClient);
         assert_eq!(registry.authenticate("svc", "").unwrap_err(), OAuthError::InvalidClient);
+        assert_eq!(registry.authenticate("app", "").unwrap_err(), OAuthError::InvalidClient, "public: no secret");
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly() {
+        let registry = registry();
+        let app = registry.get("app").unwrap();
+        assert!(app.redirects_to("http://localhost/cb"));
+        for near in ["http://localhost/cb/", "http://localhost/cb?x=1", "http://LOCALHOST/cb", "http://localhost/c"] {
+            assert!(!app.redirects_to(near), "{near}");
+        }
+        assert!(!registry.get("svc").unwrap().redirects_to(""));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! accounts of the client-credentials grant ([`clients`]), and the token response.
 
 pub mod access;
+pub mod authorization_code;
 pub mod clients;
 pub mod oauth_request;
 pub mod refresh;

@@ -77,14 +77,32 @@ pub fn start_family(
     now: NaiveDateTime,
     ttl_secs: u64,
 ) -> Result<RefreshToken, ApiError> {
+    start_family_named(conn, &new_family_id(), user, client_id, scopes, now, ttl_secs)
+}
+
+/// A new family's id, for a caller that must record it (an authorization code does, to
+/// revoke the family if the code is presented again).
+pub fn new_family_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Starts the family `family` (see [`start_family`]).
+pub fn start_family_named(
+    conn: &mut DbConnection,
+    family: &str,
+    user: UserId,
+    client_id: &str,
+    scopes: &ScopeSet,
+    now: NaiveDateTime,
+    ttl_secs: u64,
+) -> Result<RefreshToken, ApiError> {
     let token = RefreshToken::generate()?;
     let ttl = chrono::Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
-    let family = uuid::Uuid::new_v4().to_string();
     refresh_tokens::insert(
         conn,
         &NewRefreshToken {
             token_hash: &token.hash(),
-            family_id: &family,
+            family_id: family,
             user_id: user.get(),
             client_id,
             scope: &scopes.to_string(),

@@ -4,6 +4,7 @@
 // A failed expectation in a test helper is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod authorize;
 mod bad_input;
 mod cors;
 mod docs;

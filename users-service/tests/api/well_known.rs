@@ -37,7 +37,10 @@ async fn both_discovery_documents_name_the_issuer_that_signs_the_tokens() {
         assert_eq!(doc["revocation_endpoint"], format!("{}/oauth/revoke", users.address), "{path}");
         let grants: Vec<&str> =
             doc["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
-        assert_eq!(grants, ["refresh_token", "client_credentials"], "{path}");
+        assert_eq!(grants, ["authorization_code", "refresh_token", "client_credentials"], "{path}");
+        assert_eq!(doc["authorization_endpoint"], format!("{}/oauth/authorize", users.address), "{path}");
+        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]), "{path}");
+        assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]), "{path}");
         // The JWKS the document points at is reachable and verifies the token.
         let jwks: jsonwebtoken::jwk::JwkSet =
             users.client.get(doc["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();

@@ -12,15 +12,18 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use crate::service::errors::error_response;
 
 /// Replaces any error response that has no JSON body (actix's own 404, 405, 400…) with
-/// one in the shared shape. Responses that are JSON already pass untouched.
+/// one in the shared shape. Responses that are JSON already, or an HTML page, pass
+/// untouched.
 pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
-        let is_json = res
+        // JSON is the shape already; HTML is a page of ours (users-service's sign-in) that
+        // explains the error to a person in a browser.
+        let ours = res
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if is_json {
+            .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+        if ours {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let status = res.status();

@@ -1,0 +1,140 @@
+//! The HTML users-service serves at `/oauth/authorize`: the sign-in form and the page
+//! that explains a refused request. Rendered on the server, every value escaped, one
+//! inline stylesheet allowed by its hash, no script, nothing from another host.
+
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+
+/// The page's only style, allowed by its hash in the CSP. Colours meet WCAG AA contrast.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;\
+color:#1a1a1a;background:#fff}h1{font-size:1.4rem}label{display:block;margin-top:1rem;font-weight:600}\
+input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;font-size:1rem;\
+border:1px solid #555;border-radius:4px}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem;\
+background:#0b57d0;color:#fff;border:0;border-radius:4px}button:focus,input:focus{outline:3px solid #f5a623;\
+outline-offset:2px}.error{color:#a50e0e;background:#fce8e6;padding:.75rem;border-radius:4px}\
+.client{color:#3c3c3c}";
+
+static STYLE_HASH: LazyLock<String> =
+    LazyLock::new(|| format!("'sha256-{}'", STANDARD.encode(auth_common::token::sha256::digest(STYLE.as_bytes()))));
+
+/// The sign-in form for `client`, carrying `fields` through, with `error` above it.
+pub struct SignIn<'a> {
+    pub client: &'a str,
+    pub scopes: &'a str,
+    pub fields: &'a [(&'static str, String)],
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// The sign-in page, with `status`; the form may post to this service only, and the
+/// redirect that follows it may go to `redirect_origin` only.
+pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> HttpResponse {
+    let mut hidden = String::new();
+    for (name, value) in form.fields {
+        hidden.push_str(&format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", attr(value)));
+    }
+    let error = form
+        .error
+        .map(|e| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", text(e)))
+        .unwrap_or_default();
+    let described_by = if form.error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign in</title>\
+<style>{STYLE}</style></head><body><main><h1>Sign in</h1>\
+<p class=\"client\">to continue to <strong>{client}</strong>, which asks for: {scopes}</p>{error}\
+<form method=\"post\" action=\"/oauth/authorize\">{hidden}\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<label for=\"username\">Username</label>\
+<input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{username}\"{described_by}>\
+<label for=\"password\">Password</label>\
+<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+<button type=\"submit\">Sign in</button></form></main></body></html>",
+        client = text(form.client),
+        scopes = text(form.scopes),
+        csrf = attr(form.csrf),
+        username = attr(form.username),
+    );
+    html(status, redirect_origin).body(body)
+}
+
+/// A page that says why the request cannot go on, and goes nowhere.
+pub fn refused(status: StatusCode, why: &str) -> HttpResponse {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign-in request refused</title>\
+<style>{STYLE}</style></head><body><main><h1>This sign-in request cannot go on</h1>\
+<p class=\"error\" role=\"alert\">{}</p><p>Go back to the application and try again; if it keeps \
+happening, the application is not set up to sign in here.</p></main></body></html>",
+        text(why)
+    );
+    html(status, "").body(body)
+}
+
+fn html(status: StatusCode, redirect_origin: &str) -> HttpResponseBuilder {
+    let form_action =
+        if redirect_origin.is_empty() { "'self'".to_owned() } else { format!("'self' {redirect_origin}") };
+    let csp = format!(
+        "default-src 'none'; style-src {}; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
+        *STYLE_HASH
+    );
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")));
+    response
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute URI, for the CSP's `form-action`:
+/// Chrome applies it to the redirect that follows the form.
+pub fn origin_of(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split(['/', '?', '#']).next().unwrap_or_default()),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_is_escaped() {
+        let fields = [("state", "\"><script>alert(1)</script>".to_owned())];
+        let form = SignIn {
+            client: "<b>app</b>",
+            scopes: "posts:read",
+            fields: &fields,
+            csrf: "c",
+            username: "\"x",
+            error: Some("<i>"),
+        };
+        let response = sign_in(StatusCode::OK, &form, "http://localhost:8080");
+        assert_eq!(response.status(), 200);
+        let csp = response.headers().get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
+        assert!(
+            csp.contains("form-action 'self' http://localhost:8080") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        use actix_web::body::MessageBody;
+        let body = String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+        assert!(!body.contains("<script>") && !body.contains("<b>app") && !body.contains("<i>"), "{body}");
+        assert!(body.contains("&lt;script&gt;") || body.contains("&quot;&gt;&lt;script"), "{body}");
+    }
+
+    #[test]
+    fn origins_drop_path_query_and_fragment() {
+        assert_eq!(origin_of("https://app.example:8443/cb?x=1"), "https://app.example:8443");
+        assert_eq!(origin_of("not a uri"), "");
+    }
+}

@@ -1,0 +1,239 @@
+//! The authorization code grant with PKCE, as a browser and an app would drive it: the
+//! sign-in page, the form with its CSRF cookie, the redirect with the code, the token
+//! request with the verifier.
+
+use auth_common::clock::TestClock;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+use users_service::testing::{APP_CLIENT, APP_REDIRECT_URI, TestUsers};
+
+use crate::helpers::{PASSWORD, spawn_users, spawn_users_with_clock};
+
+/// RFC 7636 appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn request(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", APP_CLIENT),
+        ("redirect_uri", APP_REDIRECT_URI),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("state", "s-123"),
+        ("scope", "posts:read users:read"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (name, value) in changes {
+        pairs.retain(|(k, _)| k != name);
+        if let Some(v) = value {
+            pairs.push((name.to_string(), v.to_string()));
+        }
+    }
+    pairs
+}
+
+/// The sign-in page for `pairs`: its status, body and CSRF cookie.
+async fn page(users: &TestUsers, pairs: &[(String, String)]) -> (StatusCode, String, Option<String>, Option<String>) {
+    let response = users.client.get(users.url("/oauth/authorize")).query(pairs).send().await.unwrap();
+    let status = response.status();
+    let location = response.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
+    let csrf = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("signin_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned());
+    (status, response.text().await.unwrap_or_default(), csrf, location)
+}
+
+/// Posts the form as the page would; the response.
+async fn submit(
+    users: &TestUsers,
+    pairs: &[(String, String)],
+    csrf: Option<&str>,
+    cookie: Option<&str>,
+    password: &str,
+) -> reqwest::Response {
+    let mut form = pairs.to_vec();
+    form.push(("username".into(), "alice".into()));
+    form.push(("password".into(), password.into()));
+    if let Some(csrf) = csrf {
+        form.push(("csrf".into(), csrf.into()));
+    }
+    let mut post = users.client.post(users.url("/oauth/authorize")).form(&form);
+    if let Some(cookie) = cookie {
+        post = post.header(COOKIE, format!("signin_csrf={cookie}"));
+    }
+    post.send().await.unwrap()
+}
+
+/// Signs alice in through the page; the code from the redirect.
+async fn code_for_alice(users: &TestUsers) -> String {
+    let pairs = request(&[]);
+    let (status, body, csrf, _) = page(users, &pairs).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let csrf = csrf.expect("a CSRF cookie");
+    let response = submit(users, &pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{APP_REDIRECT_URI}?code=")), "{location}");
+    assert!(location.ends_with("&state=s-123"), "the state comes back unchanged: {location}");
+    location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned()
+}
+
+async fn redeem(users: &TestUsers, code: &str, verifier: &str) -> (StatusCode, Value) {
+    let response = users
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", APP_REDIRECT_URI),
+                ("client_id", APP_CLIENT),
+                ("code_verifier", verifier),
+            ],
+            None,
+        )
+        .await;
+    (response.status(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_user_signs_in_through_the_page_and_the_app_redeems_the_code_once() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let code = code_for_alice(&users).await;
+
+    let (status, tokens) = redeem(&users, &code, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["scope"], "posts:read users:read");
+    let access = tokens["access_token"].as_str().unwrap();
+    let claims = users.verify_independently(access, "users-service").await.unwrap();
+    assert_eq!(claims["client_id"], APP_CLIENT, "the token names the app it was issued to");
+    assert_eq!(users.get_with_token("/users/me", access).await.status(), StatusCode::OK);
+    // Its refresh token rotates as the login's do, for the public app.
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = users
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", APP_CLIENT)], None)
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let next: Value = refreshed.json().await.unwrap();
+
+    // The code again: refused, and the tokens issued from it are revoked.
+    let (status, body) = redeem(&users, &code, VERIFIER).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    let after = users
+        .token_request(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", next["refresh_token"].as_str().unwrap()),
+                ("client_id", APP_CLIENT),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(after.status(), StatusCode::BAD_REQUEST, "the family of a reused code is revoked");
+}
+
+#[tokio::test]
+async fn a_code_needs_its_verifier_its_redirect_uri_and_its_client() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let code = code_for_alice(&users).await;
+    let (status, body) = redeem(&users, &code, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl").await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{body}");
+    let wrong_redirect = users
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost:9/other"),
+                ("client_id", APP_CLIENT),
+                ("code_verifier", VERIFIER),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(wrong_redirect.status(), StatusCode::BAD_REQUEST);
+    let other_client = users
+        .token_request(
+            &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)],
+            Some(users_service::testing::SERVICE_CLIENT),
+        )
+        .await;
+    assert_eq!(other_client.status(), StatusCode::BAD_REQUEST, "a code is bound to its client");
+    // None of these spent it.
+    assert_eq!(redeem(&users, &code, VERIFIER).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_code_lives_sixty_seconds() {
+    let clock = TestClock::new();
+    let users = spawn_users_with_clock(&clock, |_| {}).await;
+    users.register("alice").await;
+    let code = code_for_alice(&users).await;
+    clock.advance(std::time::Duration::from_secs(61));
+    let (status, body) = redeem(&users, &code, VERIFIER).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error_description"].as_str().unwrap().contains("expired"), "{body}");
+}
+
+#[tokio::test]
+async fn an_untrusted_client_or_redirect_uri_is_refused_on_the_page_never_redirected() {
+    let users = spawn_users().await;
+    for changes in [
+        vec![("client_id", Some("nobody"))],
+        vec![("client_id", Some(users_service::testing::SERVICE_CLIENT.0))],
+        vec![("redirect_uri", Some("https://evil.example/callback"))],
+        vec![("redirect_uri", None)],
+    ] {
+        let (status, body, _, location) = page(&users, &request(&changes)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{changes:?}");
+        assert!(location.is_none(), "{changes:?}: never a redirect");
+        assert!(body.contains("cannot go on"), "{changes:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn errors_after_the_redirect_uri_is_trusted_go_back_with_the_state() {
+    let users = spawn_users().await;
+    for (changes, error) in [
+        (vec![("code_challenge_method", Some("plain"))], "invalid_request"),
+        (vec![("code_challenge", None)], "invalid_request"),
+        (vec![("response_type", Some("token"))], "unsupported_response_type"),
+        (vec![("scope", Some("admin:all"))], "invalid_scope"),
+    ] {
+        let (status, _, _, location) = page(&users, &request(&changes)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{changes:?}");
+        let location = location.unwrap();
+        assert!(location.starts_with(&format!("{APP_REDIRECT_URI}?error={error}&")), "{location}");
+        assert!(location.ends_with("&state=s-123"), "{location}");
+    }
+}
+
+#[tokio::test]
+async fn the_form_is_refused_without_its_cookie_and_a_wrong_password_shows_the_form_again() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let pairs = request(&[]);
+    let (_, body, csrf, _) = page(&users, &pairs).await;
+    let csrf = csrf.unwrap();
+    assert!(body.contains("name=\"csrf\"") && body.contains("autocomplete=\"current-password\""));
+    for (field, cookie) in
+        [(Some(csrf.as_str()), None), (None, Some(csrf.as_str())), (Some("forged"), Some(csrf.as_str()))]
+    {
+        let response = submit(&users, &pairs, field, cookie, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "field {field:?}, cookie {cookie:?}");
+        assert!(response.headers().get(LOCATION).is_none());
+    }
+    let wrong = submit(&users, &pairs, Some(&csrf), Some(&csrf), "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let csp = wrong.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(wrong.headers()["cache-control"], "no-store");
+    assert!(wrong.text().await.unwrap().contains("Wrong username or password."));
+}
