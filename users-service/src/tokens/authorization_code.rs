@@ -214,4 +214,34 @@ mod tests {
         assert!(CodeChallenge::parse(Some("short"), Some("S256")).is_err());
         assert!(CodeChallenge::parse(Some(VERIFIER), Some("S256")).is_ok(), "43 base64url characters of 32 bytes");
     }
+
+    #[test]
+    fn codes_are_swept_an_hour_after_they_expire_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(dir.path().join("codes.db").to_str().unwrap(), 1).unwrap();
+        let conn = &mut pool.get().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let user = users::insert(
+            conn,
+            &crate::db::models::NewUser {
+                username: "alice",
+                email: "a@example.com",
+                password_hash: "x",
+                created_at: now,
+            },
+        )
+        .unwrap();
+        let challenge = CodeChallenge::parse(Some(CHALLENGE), Some("S256")).unwrap();
+        let scopes = ScopeSet::parse("posts:read").unwrap();
+        let grant = Grant {
+            client_id: "app",
+            user: UserId::new(user.id),
+            redirect_uri: "http://localhost/cb",
+            scopes: &scopes,
+            challenge: &challenge,
+        };
+        issue(conn, &grant, now).unwrap();
+        assert_eq!(sweep(conn, now + chrono::Duration::minutes(30)).unwrap(), 0, "a replay is still recognised");
+        assert_eq!(sweep(conn, now + chrono::Duration::minutes(62)).unwrap(), 1);
+    }
 }
