@@ -6,7 +6,7 @@ use auth_common::service::errors::ErrorBody;
 use auth_common::service::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use crate::routes::{authorize, login, oauth, users, well_known};
+use crate::routes::{authorize, login, oauth, userinfo, users, well_known};
 
 /// The document.
 #[derive(OpenApi)]
@@ -26,6 +26,7 @@ use crate::routes::{authorize, login, oauth, users, well_known};
         authorize::sign_in,
         oauth::token,
         oauth::revoke,
+        userinfo::userinfo,
         well_known::jwks,
         well_known::authorization_server,
         well_known::openid_configuration,

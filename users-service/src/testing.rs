@@ -91,7 +91,7 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
         OAuthClient {
             id: APP_CLIENT.to_owned(),
             secret: None,
-            scopes: ScopeSet::parse("posts:read posts:write users:read").unwrap(),
+            scopes: ScopeSet::parse("openid profile email posts:read posts:write users:read").unwrap(),
             redirect_uris: vec![APP_REDIRECT_URI.to_owned()],
         },
     ];

@@ -73,6 +73,8 @@ diesel::table! {
         redirect_uri -> Text,
         scope -> Text,
         code_challenge -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamp,
         issued_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,

@@ -120,8 +120,13 @@ pub async fn sign_in(
         Err(e) => return unavailable(&e),
     };
     let now = state.clock.now().naive_utc();
-    let (client_id, redirect_uri, scopes, challenge) =
-        (request.client.id.clone(), request.redirect_uri.clone(), request.scopes.clone(), request.challenge.clone());
+    let (client_id, redirect_uri, scopes, challenge, nonce) = (
+        request.client.id.clone(),
+        request.redirect_uri.clone(),
+        request.scopes.clone(),
+        request.challenge.clone(),
+        request.nonce.clone(),
+    );
     let issued = blocking(&state.pool, move |conn| {
         let grant = Grant {
             client_id: &client_id,
@@ -129,6 +134,8 @@ pub async fn sign_in(
             redirect_uri: &redirect_uri,
             scopes: &scopes,
             challenge: &challenge,
+            nonce: nonce.as_deref(),
+            auth_time: now,
         };
         authorization_code::issue(conn, &grant, now)
     })

@@ -9,6 +9,7 @@
 pub mod authorize;
 pub mod login;
 pub mod oauth;
+pub mod userinfo;
 pub mod users;
 pub mod well_known;
 
@@ -27,6 +28,7 @@ pub fn table() -> RouteTable {
         ("/oauth/authorize", Method::GET, web::get().to(authorize::authorize_page)),
         ("/oauth/authorize", Method::POST, web::post().to(authorize::sign_in)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
+        ("/userinfo", Method::GET, web::get().to(userinfo::userinfo)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),
         ("/.well-known/jwks.json", Method::GET, web::get().to(well_known::jwks)),
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),

@@ -74,7 +74,12 @@ async fn submit(
 
 /// Signs alice in through the page; the code from the redirect.
 async fn code_for_alice(users: &TestUsers) -> String {
-    let pairs = request(&[]);
+    code_for_alice_with(users, &[]).await
+}
+
+/// The same, with the request changed by `changes`.
+async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]) -> String {
+    let pairs = request(changes);
     let (status, body, csrf, _) = page(users, &pairs).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let csrf = csrf.expect("a CSRF cookie");
@@ -236,4 +241,61 @@ async fn the_form_is_refused_without_its_cookie_and_a_wrong_password_shows_the_f
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(wrong.headers()["cache-control"], "no-store");
     assert!(wrong.text().await.unwrap().contains("Wrong username or password."));
+}
+
+#[tokio::test]
+async fn with_openid_the_app_gets_an_id_token_and_userinfo_answers() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let code = code_for_alice_with(
+        &users,
+        &[("scope", Some("openid profile email posts:read")), ("nonce", Some("n-0S6_WzA2Mj"))],
+    )
+    .await;
+    let (status, tokens) = redeem(&users, &code, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = tokens["id_token"].as_str().expect("an id_token");
+    let access = tokens["access_token"].as_str().unwrap();
+
+    // Verified as a relying party would: the JWKS, RS256, aud = the client id.
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    let jwks = users.jwks().await;
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).expect("signed by a published key");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[&users.address]);
+    validation.set_audience(&[APP_CLIENT]);
+    let claims =
+        jsonwebtoken::decode::<Value>(id_token, &DecodingKey::from_jwk(jwk).unwrap(), &validation).unwrap().claims;
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["azp"], APP_CLIENT);
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["email"], "alice@example.com");
+    let now = chrono::Utc::now().timestamp();
+    assert!((now - claims["auth_time"].as_i64().unwrap()).abs() < 60);
+    let digest = auth_common::token::sha256::digest(access.as_bytes());
+    use base64::Engine;
+    let at_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+    assert_eq!(claims["at_hash"], at_hash.as_str());
+
+    // An ID token is not an access token.
+    assert_eq!(users.get_with_token("/users/me", id_token).await.status(), StatusCode::UNAUTHORIZED);
+
+    let info = users.get_with_token("/userinfo", access).await;
+    assert_eq!(info.status(), StatusCode::OK);
+    assert_eq!(info.headers()["cache-control"], "no-store");
+    let info: Value = info.json().await.unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(
+        (info["preferred_username"].as_str(), info["email"].as_str()),
+        (Some("alice"), Some("alice@example.com"))
+    );
+
+    // Without openid (a token for users-service still): no ID token, and userinfo says why.
+    let plain = code_for_alice_with(&users, &[("scope", Some("users:read"))]).await;
+    let (_, tokens) = redeem(&users, &plain, VERIFIER).await;
+    assert!(tokens.get("id_token").is_none());
+    let refused = users.get_with_token("/userinfo", tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

@@ -9,6 +9,9 @@ CREATE TABLE authorization_codes (
     redirect_uri TEXT NOT NULL,
     scope TEXT NOT NULL,
     code_challenge TEXT NOT NULL,
+    -- OpenID Connect: the client's nonce, echoed in the ID token, and when the user signed in.
+    nonce TEXT,
+    auth_time TIMESTAMP NOT NULL,
     issued_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL,
     used_at TIMESTAMP,
