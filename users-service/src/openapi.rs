@@ -24,6 +24,8 @@ use crate::routes::{authorize, login, oauth, userinfo, users, well_known};
         login::login,
         authorize::authorize_page,
         authorize::sign_in,
+        authorize::consent,
+        authorize::logout,
         oauth::token,
         oauth::revoke,
         userinfo::userinfo,

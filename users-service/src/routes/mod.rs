@@ -27,6 +27,8 @@ pub fn table() -> RouteTable {
         ("/auth/login", Method::POST, web::post().to(login::login)),
         ("/oauth/authorize", Method::GET, web::get().to(authorize::authorize_page)),
         ("/oauth/authorize", Method::POST, web::post().to(authorize::sign_in)),
+        ("/oauth/consent", Method::POST, web::post().to(authorize::consent)),
+        ("/oauth/logout", Method::POST, web::post().to(authorize::logout)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
         ("/userinfo", Method::GET, web::get().to(userinfo::userinfo)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),

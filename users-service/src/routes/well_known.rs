@@ -94,6 +94,7 @@ fn discovery(state: &AppState) -> HttpResponse {
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "end_session_endpoint": format!("{issuer}/oauth/logout"),
             "scopes_supported": USER_SCOPES.split(' ').chain(OIDC_SCOPES).collect::<Vec<_>>(),
             "id_token_signing_alg_values_supported": ["RS256"],
             "claims_supported": [

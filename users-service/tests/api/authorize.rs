@@ -299,3 +299,128 @@ async fn with_openid_the_app_gets_an_id_token_and_userinfo_answers() {
     let refused = users.get_with_token("/userinfo", tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+/// The `signin_session` cookie a response sets, if any.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("signin_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Signs alice in for `pairs`; the response to the form and the session cookie.
+async fn sign_in(users: &TestUsers, pairs: &[(String, String)]) -> (reqwest::Response, String) {
+    let (_, _, csrf, _) = page(users, pairs).await;
+    let csrf = csrf.unwrap();
+    let response = submit(users, pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
+    let session = session_cookie(&response).expect("a session cookie");
+    (response, session)
+}
+
+async fn authorize_with_session(users: &TestUsers, pairs: &[(String, String)], session: &str) -> reqwest::Response {
+    users
+        .client
+        .get(users.url("/oauth/authorize"))
+        .query(pairs)
+        .header(COOKIE, format!("signin_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_second_sign_in_in_the_same_browser_needs_no_password_until_sign_out() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let pairs = request(&[]);
+    let (first, session) = sign_in(&users, &pairs).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let set = first.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let cookie = set.iter().find(|c| c.starts_with("signin_session=")).unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/oauth"),
+        "{cookie}"
+    );
+
+    // Again, with the cookie: straight back with a code that redeems.
+    let again = authorize_with_session(&users, &pairs, &session).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let location = again.headers()[LOCATION].to_str().unwrap().to_owned();
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    assert_eq!(redeem(&users, &code, VERIFIER).await.0, StatusCode::OK);
+    // prompt=login asks for the password whatever the browser holds.
+    let forced = authorize_with_session(&users, &request(&[("prompt", Some("login"))]), &session).await;
+    assert_eq!(forced.status(), StatusCode::OK);
+
+    // Signing out ends it, here and at every replica (it is in the database).
+    let out = users
+        .client
+        .post(users.url("/oauth/logout"))
+        .header(COOKIE, format!("signin_session={session}"))
+        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", APP_REDIRECT_URI), ("state", "bye")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()[LOCATION], format!("{APP_REDIRECT_URI}?state=bye").as_str());
+    let after = authorize_with_session(&users, &pairs, &session).await;
+    assert_eq!(after.status(), StatusCode::OK, "the sign-in page again");
+    let none = authorize_with_session(&users, &request(&[("prompt", Some("none"))]), &session).await;
+    assert!(none.headers()[LOCATION].to_str().unwrap().contains("error=login_required"));
+    // A post-logout URI the client has not registered is not followed.
+    let elsewhere = users
+        .client
+        .post(users.url("/oauth/logout"))
+        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", "https://evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+    assert!(elsewhere.headers().get(LOCATION).is_none());
+}
+
+#[tokio::test]
+async fn a_third_party_client_gets_a_code_only_after_the_user_consents() {
+    use users_service::testing::{THIRD_PARTY_CLIENT, THIRD_PARTY_REDIRECT_URI};
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let pairs = request(&[
+        ("client_id", Some(THIRD_PARTY_CLIENT)),
+        ("redirect_uri", Some(THIRD_PARTY_REDIRECT_URI)),
+        ("scope", Some("openid posts:read")),
+    ]);
+    let (_, _, csrf, _) = page(&users, &pairs).await;
+    let csrf = csrf.unwrap();
+    let signed_in = submit(&users, &pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
+    assert_eq!(signed_in.status(), StatusCode::OK, "the consent page, not a code");
+    let session = session_cookie(&signed_in).unwrap();
+    let body = signed_in.text().await.unwrap();
+    assert!(body.contains("Allow gallery access?") && body.contains("<li>posts:read</li>"), "{body}");
+
+    let decide = |decision: &'static str, session: Option<String>| {
+        let mut form = pairs.clone();
+        form.push(("csrf".into(), csrf.clone()));
+        form.push(("decision".into(), decision.into()));
+        let mut cookies = format!("signin_csrf={csrf}");
+        if let Some(s) = session {
+            cookies.push_str(&format!("; signin_session={s}"));
+        }
+        users.client.post(users.url("/oauth/consent")).header(COOKIE, cookies).form(&form).send()
+    };
+    let no_session = decide("allow", None).await.unwrap();
+    assert_eq!(no_session.status(), StatusCode::FORBIDDEN, "consent needs the signed-in session");
+    let denied = decide("deny", Some(session.clone())).await.unwrap();
+    assert!(
+        denied.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("{THIRD_PARTY_REDIRECT_URI}?error=access_denied"))
+    );
+    let allowed = decide("allow", Some(session)).await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
+    assert!(allowed.headers()[LOCATION].to_str().unwrap().starts_with(&format!("{THIRD_PARTY_REDIRECT_URI}?code=")));
+}
