@@ -59,7 +59,7 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     };
     let request = match AuthorizeRequest::check(&params, &state.clients) {
         Ok(request) => request,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refusal(refused, &state.issuer_url),
     };
     let prompt = params.get("prompt");
     let session = match (prompt, session::cookie(&req, session::COOKIE)) {
@@ -79,12 +79,15 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     let mut response = match session {
         Some(live) => signed_in(&state, &request, live, &csrf).await,
         // OpenID Connect's `prompt=none`: no page may be shown, so the answer is the error.
-        None if prompt == Some("none") => refusal(Refused::Redirect {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
-            error: "login_required",
-            description: "the user is not signed in",
-        }),
+        None if prompt == Some("none") => refusal(
+            Refused::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "login_required",
+                description: "the user is not signed in",
+            },
+            &state.issuer_url,
+        ),
         None => form(StatusCode::OK, &request, &csrf, "", None),
     };
     set_cookie(&mut response, CSRF_COOKIE, &csrf, 900, &state);
@@ -114,7 +117,7 @@ pub async fn sign_in(
     };
     let request = match AuthorizeRequest::check(&params, &state.clients) {
         Ok(request) => request,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refusal(refused, &state.issuer_url),
     };
     let csrf = params.get("csrf").unwrap_or_default().to_owned();
     if !csrf_matches(&req, &csrf) {
@@ -172,7 +175,7 @@ pub async fn consent(
     };
     let request = match AuthorizeRequest::check(&params, &state.clients) {
         Ok(request) => request,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refusal(refused, &state.issuer_url),
     };
     if !csrf_matches(&req, params.get("csrf").unwrap_or_default()) {
         return page::refused(
@@ -197,12 +200,15 @@ pub async fn consent(
     };
     match params.get("decision") {
         Some("allow") => issue_code(&state, &request, live).await,
-        _ => refusal(Refused::Redirect {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
-            error: "access_denied",
-            description: "the user did not allow the request",
-        }),
+        _ => refusal(
+            Refused::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "access_denied",
+                description: "the user did not allow the request",
+            },
+            &state.issuer_url,
+        ),
     }
 }
 
@@ -286,7 +292,8 @@ async fn issue_code(state: &AppState, request: &AuthorizeRequest, live: Session)
     .await;
     match issued {
         Ok(code) => {
-            let mut pairs = vec![("code", code.as_str())];
+            // `iss` (RFC 9207): a client talking to several servers can tell whose code it is.
+            let mut pairs = vec![("code", code.as_str()), ("iss", state.issuer_url.as_str())];
             if let Some(s) = request.state.as_deref() {
                 pairs.push(("state", s));
             }
@@ -310,11 +317,11 @@ fn form(
     page::sign_in(status, &form, &page::origin_of(&request.redirect_uri))
 }
 
-fn refusal(refused: Refused) -> HttpResponse {
+fn refusal(refused: Refused, issuer: &str) -> HttpResponse {
     match refused {
         Refused::OnPage(why) => page::refused(StatusCode::BAD_REQUEST, why),
         Refused::Redirect { redirect_uri, state, error, description } => {
-            let mut pairs = vec![("error", error), ("error_description", description)];
+            let mut pairs = vec![("error", error), ("error_description", description), ("iss", issuer)];
             if let Some(s) = state.as_deref() {
                 pairs.push(("state", s));
             }

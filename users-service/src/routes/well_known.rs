@@ -90,6 +90,7 @@ fn discovery(state: &AppState) -> HttpResponse {
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
             "response_modes_supported": ["query"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -88,6 +88,8 @@ async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("{APP_REDIRECT_URI}?code=")), "{location}");
     assert!(location.ends_with("&state=s-123"), "the state comes back unchanged: {location}");
+    let iss = serde_urlencoded::to_string([("iss", users.address.as_str())]).unwrap();
+    assert!(location.contains(&format!("&{iss}&")), "the issuer is named (RFC 9207): {location}");
     location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned()
 }
 
