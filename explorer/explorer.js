@@ -195,8 +195,7 @@
       refresh: body.refresh_token || (tokens && tokens.refresh),
       scope: body.scope,
     };
-    $('signed-out').hidden = true;
-    $('signed-in').hidden = false;
+    signedIn(true);
     problem('');
     showToken();
     await showKey();
@@ -318,11 +317,16 @@
     say('signed out: tokens forgotten, refresh token revoked');
   }
 
+  function signedIn(yes) {
+    $('signed-out').hidden = yes;
+    $('signed-in').hidden = !yes;
+    $('posts-area').hidden = !yes;
+  }
+
   function forget() {
     tokens = null;
     window.clearInterval(ticker);
-    $('signed-in').hidden = true;
-    $('signed-out').hidden = false;
+    signedIn(false);
     $('posts').replaceChildren();
     $('signin').focus();
   }

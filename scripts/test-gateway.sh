@@ -171,11 +171,11 @@ explorer_served() {
             echo "$path: Content-Type '$(header content-type)', expected $type"
             return 1
         }
-        header content-security-policy | grep -qF "script-src 'self'" &&
-            header content-security-policy | grep -qF "frame-ancestors 'none'" || {
+        if ! header content-security-policy | grep -qF "script-src 'self'" ||
+            ! header content-security-policy | grep -qF "frame-ancestors 'none'"; then
             echo "$path: CSP '$(header content-security-policy)'"
             return 1
-        }
+        fi
         [[ $(header x-content-type-options) == nosniff && $(header referrer-policy) == no-referrer ]] || {
             echo "$path: X-Content-Type-Options '$(header x-content-type-options)', Referrer-Policy '$(header referrer-policy)'"
             return 1
@@ -186,10 +186,10 @@ explorer_served() {
         }
     done
     request "$gw/"
-    grep -qF '<script src="/explorer/explorer.js"' "$tmp/b" && ! grep -qiE '<script>|on[a-z]+="' "$tmp/b" || {
+    if ! grep -qF '<script src="/explorer/explorer.js"' "$tmp/b" || grep -qiE '<script>|on[a-z]+="' "$tmp/b"; then
         echo "/ does not load /explorer/explorer.js, or has inline script"
         return 1
-    }
+    fi
 }
 check "the explorer at /: the page, its script and style, with their types, CSP and headers" explorer_served
 

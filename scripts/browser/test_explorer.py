@@ -49,7 +49,7 @@ def api(method, path, body=None):
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1050",
                 "--no-first-run", "--disable-extensions", "--lang=en-US"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -169,6 +169,12 @@ def create_and_list_posts(x):
     created = [c for c in x.calls() if c.startswith("Create a post")][0]
     assert "201" in created and "made no call to users-service" in created, created
     x.shot("03-posts")
+    # The window alone, from the top: the README's picture (docs/explorer.png).
+    size = x.d.get_window_size()
+    x.d.set_window_size(1400, 1700)
+    x.d.execute_script("window.scrollTo(0, 0); document.activeElement.blur()")
+    x.d.save_screenshot(str(SHOTS / "03-posts-window.png"))
+    x.d.set_window_size(size["width"], size["height"])
     return f"{len(posts)} post(s), newest by {author}"
 
 
@@ -178,7 +184,8 @@ def refresh(x):
     x.until_text("#status", "token refreshed")
     after = x.d.find_element(By.ID, "claims").text
     assert after != before[1], "the claims did not change"
-    assert x.calls()[1].startswith("Refresh") and " 200 " in f" {x.calls()[1]} ", x.calls()[1]
+    refreshed = x.calls()[1]  # newest first: the refresh, then the keys looked up again
+    assert refreshed.startswith("Refresh") and "\n200 OK" in refreshed, refreshed
     return x.text("#status")
 
 
