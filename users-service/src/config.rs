@@ -28,6 +28,7 @@
 //! | `ACCESS_TOKEN_TTL_SECS` | 900 |
 //! | `REFRESH_TOKEN_TTL_SECS` | 1209600 (14 days): a family's absolute lifetime |
 //! | `REFRESH_TOKEN_IDLE_SECS` | 604800 (7 days): a refresh token unused this long is refused |
+//! | `SIGNIN_SESSION_SECS` | 1800: how long the sign-in page's browser session spares the password |
 //! | `JWKS_MAX_AGE_SECS` | 300 |
 //! | `OAUTH_CLIENTS` (or `OAUTH_CLIENTS_FILE`) | none: `id:secret:scope scope;…` |
 //! | `TRUST_FORWARDED_FOR` | `false`: login throttling counts the TCP peer's address |
@@ -66,6 +67,8 @@ pub struct Config {
     pub refresh_token_ttl_secs: u64,
     /// How long a refresh token may go unused before it is refused, in seconds.
     pub refresh_token_idle_secs: u64,
+    /// How long the sign-in page's browser session lasts, in seconds.
+    pub signin_session_secs: u64,
     /// `Cache-Control: max-age` of the JWKS, in seconds.
     pub jwks_max_age_secs: u64,
     /// Service accounts for the client-credentials grant.
@@ -116,6 +119,7 @@ impl Config {
             access_token_ttl_secs: env.parsed("ACCESS_TOKEN_TTL_SECS", 900)?,
             refresh_token_ttl_secs: env.parsed("REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
             refresh_token_idle_secs: env.parsed("REFRESH_TOKEN_IDLE_SECS", 604_800)?,
+            signin_session_secs: env.parsed("SIGNIN_SESSION_SECS", 1800)?,
             jwks_max_age_secs: env.parsed("JWKS_MAX_AGE_SECS", 300)?,
             oauth_clients,
             trust_forwarded_for: env.parsed("TRUST_FORWARDED_FOR", false)?,
@@ -124,9 +128,10 @@ impl Config {
         if config.access_token_ttl_secs == 0
             || config.refresh_token_ttl_secs == 0
             || config.refresh_token_idle_secs == 0
+            || config.signin_session_secs == 0
         {
             bail!(
-                "ACCESS_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS and REFRESH_TOKEN_IDLE_SECS: expected a positive number of seconds"
+                "ACCESS_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS, REFRESH_TOKEN_IDLE_SECS and SIGNIN_SESSION_SECS: expected a positive number of seconds"
             );
         }
         if config.access_token_ttl_secs > config.common.max_lifetime_secs {
@@ -145,6 +150,9 @@ impl Config {
 fn kek(env: &Env, key: &str) -> anyhow::Result<Option<Kek>> {
     env.secret(key)?.map(|raw| Kek::parse(&raw).with_context(|| key.to_owned())).transpose()
 }
+
+/// The word that marks a client as a third party's, among its scope words.
+const THIRD_PARTY: &str = "third-party";
 
 /// The prefix of a redirect URI among a client's scope words.
 const REDIRECT_URI: &str = "redirect_uri=";
@@ -187,6 +195,9 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
         }
         let (redirect_uris, scope_words): (Vec<&str>, Vec<&str>) =
             scope.split_whitespace().partition(|w| w.starts_with(REDIRECT_URI));
+        // `third-party`: an app someone else runs; its users are asked to consent.
+        let third_party = scope_words.contains(&THIRD_PARTY);
+        let scope_words: Vec<&str> = scope_words.into_iter().filter(|w| *w != THIRD_PARTY).collect();
         let redirect_uris: Vec<String> = redirect_uris
             .into_iter()
             .map(|w| parse_redirect_uri(id, &w[REDIRECT_URI.len()..]))
@@ -208,7 +219,7 @@ fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>>
             bail!("client {id}: grant it at least one scope");
         }
         let secret = (!public).then(|| ClientSecret::new(secret));
-        clients.push(OAuthClient { id: id.to_owned(), secret, scopes, redirect_uris });
+        clients.push(OAuthClient { id: id.to_owned(), secret, scopes, redirect_uris, third_party });
     }
     Ok(clients)
 }

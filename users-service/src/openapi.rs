@@ -6,7 +6,7 @@ use auth_common::service::errors::ErrorBody;
 use auth_common::service::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use crate::routes::{authorize, login, oauth, users, well_known};
+use crate::routes::{authorize, login, oauth, userinfo, users, well_known};
 
 /// The document.
 #[derive(OpenApi)]
@@ -24,8 +24,11 @@ use crate::routes::{authorize, login, oauth, users, well_known};
         login::login,
         authorize::authorize_page,
         authorize::sign_in,
+        authorize::consent,
+        authorize::logout,
         oauth::token,
         oauth::revoke,
+        userinfo::userinfo,
         well_known::jwks,
         well_known::authorization_server,
         well_known::openid_configuration,

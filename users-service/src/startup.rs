@@ -68,6 +68,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         jwks_max_age_secs: config.jwks_max_age_secs,
         refresh_token_ttl_secs: config.refresh_token_ttl_secs,
         refresh_token_idle_secs: config.refresh_token_idle_secs,
+        signin_session_secs: config.signin_session_secs,
         guards: Guards::default(),
         trust_forwarded_for: config.trust_forwarded_for,
         clock,

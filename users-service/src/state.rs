@@ -34,6 +34,8 @@ pub struct AppState {
     pub refresh_token_ttl_secs: u64,
     /// How long a refresh token may go unused.
     pub refresh_token_idle_secs: u64,
+    /// How long a sign-in page session lasts.
+    pub signin_session_secs: u64,
     /// Failure counts and rate limits for credentials.
     pub guards: Guards,
     /// Whether the client address comes from `X-Forwarded-For`.

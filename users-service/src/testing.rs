@@ -33,6 +33,10 @@ pub const OTHER_CLIENT: (&str, &str) = ("reports", "reports-secret-for-tests");
 pub const APP_CLIENT: &str = "explorer";
 /// Its one redirect URI (nothing listens there: tests read the `Location`).
 pub const APP_REDIRECT_URI: &str = "http://localhost:9/callback";
+/// A third party's public client: its users are asked to consent.
+pub const THIRD_PARTY_CLIENT: &str = "gallery";
+/// Its redirect URI.
+pub const THIRD_PARTY_REDIRECT_URI: &str = "https://gallery.example/callback";
 /// The password every test user gets unless a test says otherwise.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -91,8 +95,16 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
         OAuthClient {
             id: APP_CLIENT.to_owned(),
             secret: None,
-            scopes: ScopeSet::parse("posts:read posts:write users:read").unwrap(),
+            scopes: ScopeSet::parse("openid profile email posts:read posts:write users:read").unwrap(),
             redirect_uris: vec![APP_REDIRECT_URI.to_owned()],
+            third_party: false,
+        },
+        OAuthClient {
+            id: THIRD_PARTY_CLIENT.to_owned(),
+            secret: None,
+            scopes: ScopeSet::parse("openid profile posts:read").unwrap(),
+            redirect_uris: vec![THIRD_PARTY_REDIRECT_URI.to_owned()],
+            third_party: true,
         },
     ];
     customize(&mut config);

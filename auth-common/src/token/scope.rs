@@ -2,7 +2,9 @@
 //!
 //! Our scopes read `resource:action` (`posts:write`); the resource names the service the
 //! scope belongs to (`posts` → `posts-service`), which is how a service-account token gets
-//! an audience that lists only the services its scopes reach.
+//! an audience that lists only the services its scopes reach. The OpenID Connect scopes
+//! ([`OIDC_SCOPES`]: `openid`, `profile`, `email`) are single words, for users-service,
+//! whose `/userinfo` they open.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,7 +12,12 @@ use std::fmt;
 /// The scopes every registered user gets.
 pub const USER_SCOPES: &str = "posts:read posts:write users:read";
 
-/// One scope token: `resource:action`, each part 1–32 of `[a-z0-9_-]`.
+/// The OpenID Connect scopes users-service knows (OpenID Connect Core §5.4), which every
+/// user may grant a client that is allowed them.
+pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// One scope token: `resource:action`, each part 1–32 of `[a-z0-9_-]`, or one of
+/// [`OIDC_SCOPES`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scope(String);
 
@@ -28,6 +35,7 @@ impl Scope {
         };
         match raw.split_once(':') {
             Some((resource, action)) if valid_part(resource) && valid_part(action) => Ok(Self(raw.to_owned())),
+            None if OIDC_SCOPES.contains(&raw) => Ok(Self(raw.to_owned())),
             // Never echo more than a short prefix of what a client sent.
             _ => Err(ScopeError(raw.chars().take(40).collect())),
         }
@@ -38,10 +46,13 @@ impl Scope {
         &self.0
     }
 
-    /// The audience (service name) this scope is for: `posts:read` → `posts-service`.
+    /// The audience (service name) this scope is for: `posts:read` → `posts-service`; the
+    /// OpenID Connect scopes → `users-service`, which answers `/userinfo`.
     pub fn audience(&self) -> String {
-        let resource = self.0.split(':').next().unwrap_or_default();
-        format!("{resource}-service")
+        match self.0.split_once(':') {
+            Some((resource, _)) => format!("{resource}-service"),
+            None => "users-service".to_owned(),
+        }
     }
 }
 
@@ -119,6 +130,7 @@ mod tests {
     fn refuses_malformed_scopes() {
         for (case, raw) in [
             ("no colon", "admin"),
+            ("an OpenID scope in capitals", "OpenID"),
             ("upper case", "POSTS:WRITE"),
             ("double space", "posts:read  users:read"),
             ("trailing space", "posts:read "),
@@ -140,6 +152,13 @@ mod tests {
     fn audiences_follow_the_scope_resource() {
         let set = ScopeSet::parse("users:read posts:read posts:write").unwrap();
         assert_eq!(set.audiences(), vec!["posts-service", "users-service"]);
+    }
+
+    #[test]
+    fn the_openid_scopes_are_words_for_users_service() {
+        let set = ScopeSet::parse("openid profile email posts:read").unwrap();
+        assert_eq!(set.audiences(), vec!["posts-service", "users-service"]);
+        assert!(set.contains("openid"));
     }
 
     #[test]

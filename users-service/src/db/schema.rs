@@ -27,13 +27,15 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(authorization_codes -> users (user_id));
+diesel::joinable!(browser_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     signing_keys,
     key_set_version,
     credential_failures,
-    authorization_codes
+    authorization_codes,
+    browser_sessions
 );
 
 diesel::table! {
@@ -73,9 +75,21 @@ diesel::table! {
         redirect_uri -> Text,
         scope -> Text,
         code_challenge -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamp,
         issued_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         family_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    browser_sessions (session_hash) {
+        session_hash -> Text,
+        user_id -> BigInt,
+        auth_time -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
     }
 }

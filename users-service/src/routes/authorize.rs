@@ -22,6 +22,7 @@ use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::signin::page::{self, SignIn};
 use crate::signin::request::{AuthorizeRequest, Refused, redirect_to};
+use crate::signin::session::{self, Session};
 use crate::state::AppState;
 use crate::throttle::client_address;
 use crate::tokens::authorization_code::{self, Grant};
@@ -56,18 +57,41 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     let Ok(params) = params else {
         return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
     };
-    match AuthorizeRequest::check(&params, &state.clients) {
-        Ok(request) => {
-            let csrf = match random_token() {
-                Ok(token) => token,
-                Err(_) => return page::refused(StatusCode::INTERNAL_SERVER_ERROR, "sign-in is unavailable right now"),
-            };
-            let mut response = form(StatusCode::OK, &request, &csrf, "", None);
-            set_csrf_cookie(&mut response, &csrf, state.issuer_url.starts_with("https://"));
-            response
+    let request = match AuthorizeRequest::check(&params, &state.clients) {
+        Ok(request) => request,
+        Err(refused) => return refusal(refused, &state.issuer_url),
+    };
+    let prompt = params.get("prompt");
+    let session = match (prompt, session::cookie(&req, session::COOKIE)) {
+        // `prompt=login`: the password again, whatever the browser holds.
+        (Some("login"), _) | (_, None) => None,
+        (_, Some(token)) => {
+            let now = state.clock.now().naive_utc();
+            match blocking(&state.pool, move |conn| session::find(conn, &token, now)).await {
+                Ok(found) => found,
+                Err(e) => return unavailable(&e),
+            }
         }
-        Err(refused) => refusal(refused),
-    }
+    };
+    let Ok(csrf) = random_token() else {
+        return page::refused(StatusCode::INTERNAL_SERVER_ERROR, "sign-in is unavailable right now");
+    };
+    let mut response = match session {
+        Some(live) => signed_in(&state, &request, live, &csrf).await,
+        // OpenID Connect's `prompt=none`: no page may be shown, so the answer is the error.
+        None if prompt == Some("none") => refusal(
+            Refused::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "login_required",
+                description: "the user is not signed in",
+            },
+            &state.issuer_url,
+        ),
+        None => form(StatusCode::OK, &request, &csrf, "", None),
+    };
+    set_cookie(&mut response, CSRF_COOKIE, &csrf, 900, &state);
+    response
 }
 
 /// `POST /oauth/authorize`: the sign-in form.
@@ -93,7 +117,7 @@ pub async fn sign_in(
     };
     let request = match AuthorizeRequest::check(&params, &state.clients) {
         Ok(request) => request,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refusal(refused, &state.issuer_url),
     };
     let csrf = params.get("csrf").unwrap_or_default().to_owned();
     if !csrf_matches(&req, &csrf) {
@@ -120,22 +144,156 @@ pub async fn sign_in(
         Err(e) => return unavailable(&e),
     };
     let now = state.clock.now().naive_utc();
-    let (client_id, redirect_uri, scopes, challenge) =
-        (request.client.id.clone(), request.redirect_uri.clone(), request.scopes.clone(), request.challenge.clone());
+    let (user_id, ttl) = (UserId::new(user.id), state.signin_session_secs);
+    let started = blocking(&state.pool, move |conn| session::start(conn, user_id, now, ttl)).await;
+    let token = match started {
+        Ok(token) => token,
+        Err(e) => return unavailable(&e),
+    };
+    let mut response = signed_in(&state, &request, Session { user: user_id, auth_time: now }, &csrf).await;
+    set_cookie(&mut response, session::COOKIE, &token, ttl, &state);
+    response
+}
+
+/// `POST /oauth/consent`: the user's answer to a third-party client's request.
+#[utoipa::path(
+    post, path = "/oauth/consent", tag = "sign-in",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "The request's parameters as the consent page carried them, `csrf`, `decision` (`allow` or `deny`)"),
+    responses(
+        (status = 303, description = "Back to the client: a code, or `error=access_denied`"),
+        (status = 400, description = "An unknown client or an unregistered redirect URI (a page)", content_type = "text/html"),
+        (status = 403, description = "No sign-in session, or the form's token does not match its cookie (a page)", content_type = "text/html"),
+    )
+)]
+pub async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let Ok(params) = FormParams::new(body.into_inner()) else {
+        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
+    };
+    let request = match AuthorizeRequest::check(&params, &state.clients) {
+        Ok(request) => request,
+        Err(refused) => return refusal(refused, &state.issuer_url),
+    };
+    if !csrf_matches(&req, params.get("csrf").unwrap_or_default()) {
+        return page::refused(
+            StatusCode::FORBIDDEN,
+            "this consent form was not sent from its own page, or has expired",
+        );
+    }
+    let now = state.clock.now().naive_utc();
+    let live = match session::cookie(&req, session::COOKIE) {
+        Some(token) => blocking(&state.pool, move |conn| session::find(conn, &token, now)).await,
+        None => Ok(None),
+    };
+    let live = match live {
+        Ok(Some(live)) => live,
+        Ok(None) => {
+            return page::refused(
+                StatusCode::FORBIDDEN,
+                "you are not signed in any more; start again from the application",
+            );
+        }
+        Err(e) => return unavailable(&e),
+    };
+    match params.get("decision") {
+        Some("allow") => issue_code(&state, &request, live).await,
+        _ => refusal(
+            Refused::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "access_denied",
+                description: "the user did not allow the request",
+            },
+            &state.issuer_url,
+        ),
+    }
+}
+
+/// `POST /oauth/logout`: ends the browser's sign-in session. With a `client_id` and one of
+/// its registered redirect URIs as `post_logout_redirect_uri`, back there (with `state`);
+/// otherwise a page that says so. A POST only: a link elsewhere cannot sign anyone out.
+#[utoipa::path(
+    post, path = "/oauth/logout", tag = "sign-in",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "Optional `client_id`, `post_logout_redirect_uri`, `state`"),
+    responses(
+        (status = 200, description = "Signed out: a page", content_type = "text/html"),
+        (status = 303, description = "Signed out: back to the client's registered URI"),
+    )
+)]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let Ok(params) = FormParams::new(body.into_inner()) else {
+        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
+    };
+    if let Some(token) = session::cookie(&req, session::COOKIE) {
+        let now = state.clock.now().naive_utc();
+        if let Err(e) = blocking(&state.pool, move |conn| session::end(conn, &token, now)).await {
+            return unavailable(&e);
+        }
+    }
+    let back = params.get("post_logout_redirect_uri").filter(|uri| {
+        params.get("client_id").and_then(|id| state.clients.get(id)).is_some_and(|client| client.redirects_to(uri))
+    });
+    let mut response = match back {
+        Some(uri) => {
+            let pairs: Vec<(&str, &str)> = params.get("state").map(|s| ("state", s)).into_iter().collect();
+            see_other(&redirect_to(uri, &pairs))
+        }
+        None => page::signed_out(),
+    };
+    set_cookie(&mut response, session::COOKIE, "", 0, &state);
+    response
+}
+
+/// Where a signed-in user goes next: the consent page for a third party's client, a code
+/// for one of ours.
+async fn signed_in(state: &AppState, request: &AuthorizeRequest, live: Session, csrf: &str) -> HttpResponse {
+    if request.client.third_party {
+        let fields = request.hidden_fields();
+        return page::consent(
+            &request.client.id,
+            &request.scopes.to_string(),
+            &fields,
+            csrf,
+            &page::origin_of(&request.redirect_uri),
+        );
+    }
+    issue_code(state, request, live).await
+}
+
+/// A code for `request`, and the redirect that carries it (with `state`).
+async fn issue_code(state: &AppState, request: &AuthorizeRequest, live: Session) -> HttpResponse {
+    let now = state.clock.now().naive_utc();
+    let (client_id, redirect_uri, scopes, challenge, nonce) = (
+        request.client.id.clone(),
+        request.redirect_uri.clone(),
+        request.scopes.clone(),
+        request.challenge.clone(),
+        request.nonce.clone(),
+    );
     let issued = blocking(&state.pool, move |conn| {
         let grant = Grant {
             client_id: &client_id,
-            user: UserId::new(user.id),
+            user: live.user,
             redirect_uri: &redirect_uri,
             scopes: &scopes,
             challenge: &challenge,
+            nonce: nonce.as_deref(),
+            auth_time: live.auth_time,
         };
         authorization_code::issue(conn, &grant, now)
     })
     .await;
     match issued {
         Ok(code) => {
-            let mut pairs = vec![("code", code.as_str())];
+            // `iss` (RFC 9207): a client talking to several servers can tell whose code it is.
+            let mut pairs = vec![("code", code.as_str()), ("iss", state.issuer_url.as_str())];
             if let Some(s) = request.state.as_deref() {
                 pairs.push(("state", s));
             }
@@ -159,11 +317,11 @@ fn form(
     page::sign_in(status, &form, &page::origin_of(&request.redirect_uri))
 }
 
-fn refusal(refused: Refused) -> HttpResponse {
+fn refusal(refused: Refused, issuer: &str) -> HttpResponse {
     match refused {
         Refused::OnPage(why) => page::refused(StatusCode::BAD_REQUEST, why),
         Refused::Redirect { redirect_uri, state, error, description } => {
-            let mut pairs = vec![("error", error), ("error_description", description)];
+            let mut pairs = vec![("error", error), ("error_description", description), ("iss", issuer)];
             if let Some(s) = state.as_deref() {
                 pairs.push(("state", s));
             }
@@ -191,11 +349,13 @@ fn random_token() -> Result<String, ApiError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn set_csrf_cookie(response: &mut HttpResponse, token: &str, secure: bool) {
-    let cookie = format!(
-        "{CSRF_COOKIE}={token}; Path=/oauth/authorize; Max-Age=900; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    );
+/// Sets cookie `name` for the `/oauth` paths: `HttpOnly`, `Secure` behind HTTPS; the CSRF
+/// token `SameSite=Strict` (only our own pages post it), the session `Lax` (it must come
+/// along on the navigation from a client). `max_age` 0 deletes it.
+fn set_cookie(response: &mut HttpResponse, name: &str, value: &str, max_age: u64, state: &AppState) {
+    let same_site = if name == CSRF_COOKIE { "Strict" } else { "Lax" };
+    let secure = if state.issuer_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path=/oauth; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -203,15 +363,7 @@ fn set_csrf_cookie(response: &mut HttpResponse, token: &str, secure: bool) {
 
 /// Whether the form's token equals the cookie's (both present, constant-time compare).
 fn csrf_matches(req: &HttpRequest, presented: &str) -> bool {
-    let cookie = req
-        .headers()
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value.to_owned());
-    match cookie {
+    match session::cookie(req, CSRF_COOKIE) {
         #[allow(deprecated)]
         Some(cookie) if !presented.is_empty() => {
             aws_lc_rs::constant_time::verify_slices_are_equal(cookie.as_bytes(), presented.as_bytes()).is_ok()

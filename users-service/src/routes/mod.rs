@@ -9,6 +9,7 @@
 pub mod authorize;
 pub mod login;
 pub mod oauth;
+pub mod userinfo;
 pub mod users;
 pub mod well_known;
 
@@ -26,7 +27,10 @@ pub fn table() -> RouteTable {
         ("/auth/login", Method::POST, web::post().to(login::login)),
         ("/oauth/authorize", Method::GET, web::get().to(authorize::authorize_page)),
         ("/oauth/authorize", Method::POST, web::post().to(authorize::sign_in)),
+        ("/oauth/consent", Method::POST, web::post().to(authorize::consent)),
+        ("/oauth/logout", Method::POST, web::post().to(authorize::logout)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
+        ("/userinfo", Method::GET, web::get().to(userinfo::userinfo)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),
         ("/.well-known/jwks.json", Method::GET, web::get().to(well_known::jwks)),
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),

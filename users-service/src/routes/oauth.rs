@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, OAuthError};
 use crate::state::AppState;
 use crate::throttle::{Credential, client_address};
 use crate::tokens::TokenResponse;
-use crate::tokens::access::Subject;
+use crate::tokens::access::{IdTokenUser, Subject};
 use crate::tokens::authorization_code::{self, Redemption};
 use crate::tokens::clients::{LOGIN_CLIENT_ID, OAuthClient};
 use crate::tokens::oauth_request::{ClientCredentials, FormParams};
@@ -144,8 +144,20 @@ async fn code_grant(
         authorization_code::redeem(conn, &presented, now, ttl)
     })
     .await?;
-    let subject = Subject::User { id: redeemed.user.id, username: &redeemed.user.username };
+    let user = &redeemed.user;
+    let subject = Subject::User { id: user.id, username: &user.username };
     let mut response = state.issuer.issue(subject, &redeemed.scopes, &client_id, "authorization_code")?;
+    if redeemed.scopes.contains("openid") {
+        let about = IdTokenUser {
+            id: user.id,
+            username: &user.username,
+            email: &user.email,
+            scopes: &redeemed.scopes,
+            nonce: redeemed.nonce.as_deref(),
+            auth_time: redeemed.auth_time.and_utc().timestamp(),
+        };
+        response.id_token = Some(state.issuer.id_token(&about, &client_id, &response.access_token)?);
+    }
     response.refresh_token = Some(redeemed.refresh_token.into_string());
     Ok(response.into_response())
 }

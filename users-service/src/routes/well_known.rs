@@ -3,7 +3,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use auth_common::token::scope::USER_SCOPES;
+use auth_common::token::scope::{OIDC_SCOPES, USER_SCOPES};
 use serde_json::json;
 
 use crate::state::AppState;
@@ -90,10 +90,18 @@ fn discovery(state: &AppState) -> HttpResponse {
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
             "response_modes_supported": ["query"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "scopes_supported": USER_SCOPES.split(' ').collect::<Vec<_>>(),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "end_session_endpoint": format!("{issuer}/oauth/logout"),
+            "scopes_supported": USER_SCOPES.split(' ').chain(OIDC_SCOPES).collect::<Vec<_>>(),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": [
+                "sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash",
+                "preferred_username", "email", "email_verified"
+            ],
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "access_token_signing_alg_values_supported": ["RS256"],

@@ -4,3 +4,4 @@
 
 pub mod page;
 pub mod request;
+pub mod session;

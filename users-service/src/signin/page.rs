@@ -18,7 +18,7 @@ input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.2
 border:1px solid #555;border-radius:4px}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem;\
 background:#0b57d0;color:#fff;border:0;border-radius:4px}button:focus,input:focus{outline:3px solid #f5a623;\
 outline-offset:2px}.error{color:#a50e0e;background:#fce8e6;padding:.75rem;border-radius:4px}\
-.client{color:#3c3c3c}";
+.client{color:#3c3c3c}.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0}";
 
 static STYLE_HASH: LazyLock<String> =
     LazyLock::new(|| format!("'sha256-{}'", STANDARD.encode(auth_common::token::sha256::digest(STYLE.as_bytes()))));
@@ -63,6 +63,45 @@ pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> 
         username = attr(form.username),
     );
     html(status, redirect_origin).body(body)
+}
+
+/// The consent page for a third-party client: the scopes it asks for, allow or deny.
+pub fn consent(
+    client: &str,
+    scopes: &str,
+    fields: &[(&'static str, String)],
+    csrf: &str,
+    redirect_origin: &str,
+) -> HttpResponse {
+    let mut hidden = String::new();
+    for (name, value) in fields {
+        hidden.push_str(&format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", attr(value)));
+    }
+    let items: String = scopes.split(' ').map(|s| format!("<li>{}</li>", text(s))).collect();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Allow access?</title>\
+<style>{STYLE}</style></head><body><main><h1>Allow {client} access?</h1>\
+<p class=\"client\"><strong>{client}</strong> is run by someone else. It asks to:</p><ul>{items}</ul>\
+<form method=\"post\" action=\"/oauth/consent\">{hidden}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
+<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>\
+</main></body></html>",
+        client = text(client),
+        csrf = attr(csrf),
+    );
+    html(StatusCode::OK, redirect_origin).body(body)
+}
+
+/// The page after a sign-out with nowhere registered to go.
+pub fn signed_out() -> HttpResponse {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Signed out</title>\
+<style>{STYLE}</style></head><body><main><h1>You are signed out</h1>\
+<p role=\"status\">The next sign-in in this browser will ask for your password.</p></main></body></html>"
+    );
+    html(StatusCode::OK, "").body(body)
 }
 
 /// A page that says why the request cannot go on, and goes nowhere.

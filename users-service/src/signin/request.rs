@@ -3,7 +3,7 @@
 //! belong together, an error is shown on the page and never redirected (no open redirect);
 //! after that, it goes back to the client with `error` and `state` (§4.1.2.1).
 
-use auth_common::token::scope::{ScopeSet, USER_SCOPES};
+use auth_common::token::scope::{OIDC_SCOPES, ScopeSet, USER_SCOPES};
 
 use crate::tokens::authorization_code::CodeChallenge;
 use crate::tokens::clients::{ClientRegistry, OAuthClient};
@@ -17,6 +17,8 @@ pub struct AuthorizeRequest {
     pub state: Option<String>,
     pub scopes: ScopeSet,
     pub challenge: CodeChallenge,
+    /// OpenID Connect: echoed in the ID token (at most 255 characters).
+    pub nonce: Option<String>,
 }
 
 /// Why a request was refused, and where the answer goes.
@@ -57,7 +59,8 @@ impl AuthorizeRequest {
         }
         let challenge = CodeChallenge::parse(params.get("code_challenge"), params.get("code_challenge_method"))
             .map_err(|why| refuse("invalid_request", why))?;
-        let allowed = intersection(&client.scopes, &ScopeSet::parse(USER_SCOPES).unwrap_or_default());
+        let user_scopes = format!("{USER_SCOPES} {}", OIDC_SCOPES.join(" "));
+        let allowed = intersection(&client.scopes, &ScopeSet::parse(&user_scopes).unwrap_or_default());
         let scopes = match params.get("scope") {
             None => allowed,
             Some(raw) => match ScopeSet::parse(raw) {
@@ -68,7 +71,11 @@ impl AuthorizeRequest {
         if scopes.is_empty() {
             return Err(refuse("invalid_scope", "this client may not ask for any user scope"));
         }
-        Ok(Self { client: client.clone(), redirect_uri: redirect_uri.to_owned(), state, scopes, challenge })
+        let nonce = params.get("nonce").map(str::to_owned);
+        if nonce.as_ref().is_some_and(|n| n.len() > 255) {
+            return Err(refuse("invalid_request", "nonce is longer than 255 characters"));
+        }
+        Ok(Self { client: client.clone(), redirect_uri: redirect_uri.to_owned(), state, scopes, challenge, nonce })
     }
 
     /// The parameters to carry through the sign-in form, as they were checked.
@@ -83,6 +90,9 @@ impl AuthorizeRequest {
         ];
         if let Some(state) = &self.state {
             fields.push(("state", state.clone()));
+        }
+        if let Some(nonce) = &self.nonce {
+            fields.push(("nonce", nonce.clone()));
         }
         fields
     }
@@ -111,6 +121,7 @@ mod tests {
                 secret: None,
                 scopes: ScopeSet::parse("posts:read posts:write").unwrap(),
                 redirect_uris: vec!["http://localhost:8080/callback".into()],
+                third_party: false,
             },
             OAuthClient::service_account("svc", "secret-secret-secret", ScopeSet::parse("users:read").unwrap()),
         ])

@@ -27,7 +27,7 @@ pub async fn sweep(pool: &DbPool, clock: &Clock) -> Result<usize, CounterError> 
 
 /// Sweeps expired counters every minute, so the table stays as small as the failures of
 /// the last window (and the lockouts still running), however many names are sprayed; and
-/// the authorization codes that expired over an hour ago.
+/// the authorization codes and browser sessions that expired (or ended) over an hour ago.
 pub fn spawn_sweeper(pool: DbPool, clock: Clock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
@@ -39,16 +39,18 @@ pub fn spawn_sweeper(pool: DbPool, clock: Clock) -> tokio::task::JoinHandle<()> 
                 Ok(swept) => log::debug!("swept {swept} expired credential failure counters"),
                 Err(e) => log::warn!("sweeping credential failures: {:#}", anyhow::Error::from(e)),
             }
-            // Authorization codes expire in a minute; an hour on, not even a replay of one
-            // needs recognising.
+            // Authorization codes expire in a minute and sessions end; an hour on, not even
+            // a replay of a code needs recognising.
             let now = clock.now().naive_utc();
-            let codes: Result<usize, CounterError> = blocking(&pool, move |conn| {
-                Ok(crate::tokens::authorization_code::sweep(conn, now)
-                    .context("sweeping expired authorization codes")?)
+            let swept: Result<usize, CounterError> = blocking(&pool, move |conn| {
+                let codes = crate::tokens::authorization_code::sweep(conn, now)
+                    .context("sweeping expired authorization codes")?;
+                let sessions = crate::signin::session::sweep(conn, now).context("sweeping ended browser sessions")?;
+                Ok(codes + sessions)
             })
             .await;
-            if let Err(e) = codes {
-                log::warn!("sweeping authorization codes: {:#}", anyhow::Error::from(e));
+            if let Err(e) = swept {
+                log::warn!("sweeping authorization codes and sessions: {:#}", anyhow::Error::from(e));
             }
         }
     })

@@ -68,6 +68,10 @@ pub struct Grant<'a> {
     pub redirect_uri: &'a str,
     pub scopes: &'a ScopeSet,
     pub challenge: &'a CodeChallenge,
+    /// OpenID Connect: the client's nonce, for the ID token.
+    pub nonce: Option<&'a str>,
+    /// When the user proved who they are.
+    pub auth_time: NaiveDateTime,
 }
 
 /// Stores a new code for `grant`; the code, for the redirect only.
@@ -81,6 +85,8 @@ pub fn issue(conn: &mut DbConnection, grant: &Grant<'_>, now: NaiveDateTime) -> 
             dsl::redirect_uri.eq(grant.redirect_uri),
             dsl::scope.eq(grant.scopes.to_string()),
             dsl::code_challenge.eq(&grant.challenge.0),
+            dsl::nonce.eq(grant.nonce),
+            dsl::auth_time.eq(grant.auth_time),
             dsl::issued_at.eq(now),
             dsl::expires_at.eq(now + chrono::Duration::seconds(CODE_TTL_SECS)),
         ))
@@ -104,9 +110,16 @@ pub struct Redeemed {
     pub user: UserRow,
     pub scopes: ScopeSet,
     pub refresh_token: RefreshToken,
+    /// The nonce the authorization request carried.
+    pub nonce: Option<String>,
+    /// When the user signed in.
+    pub auth_time: NaiveDateTime,
 }
 
-type CodeRow = (String, i64, String, String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>);
+type CodeRow = (
+    (String, i64, String, String, String),
+    (NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, NaiveDateTime),
+);
 
 /// Spends the code and starts a refresh-token family, or says why not (`invalid_grant`,
 /// one description per reason; never whether the code exists for another client).
@@ -120,20 +133,18 @@ pub fn redeem(
     let row: Option<CodeRow> = dsl::authorization_codes
         .filter(dsl::code_hash.eq(&hash))
         .select((
-            dsl::client_id,
-            dsl::user_id,
-            dsl::redirect_uri,
-            dsl::scope,
-            dsl::code_challenge,
-            dsl::expires_at,
-            dsl::used_at,
-            dsl::family_id,
+            (dsl::client_id, dsl::user_id, dsl::redirect_uri, dsl::scope, dsl::code_challenge),
+            (dsl::expires_at, dsl::used_at, dsl::family_id, dsl::nonce, dsl::auth_time),
         ))
         .first(conn)
         .optional()
         .context("loading an authorization code")?;
     let invalid = |why| ApiError::from(OAuthError::InvalidGrant(why));
-    let Some((client_id, user_id, redirect_uri, scope, challenge, expires_at, used_at, family_id)) = row else {
+    let Some((
+        (client_id, user_id, redirect_uri, scope, challenge),
+        (expires_at, used_at, family_id, nonce, auth_time),
+    )) = row
+    else {
         return Err(invalid("the authorization code is invalid"));
     };
     if client_id != presented.client_id {
@@ -180,7 +191,7 @@ pub fn redeem(
     };
     let refresh_token =
         refresh::start_family_named(conn, &family, UserId::new(user.id), &client_id, &scopes, now, refresh_ttl_secs)?;
-    Ok(Redeemed { user, scopes, refresh_token })
+    Ok(Redeemed { user, scopes, refresh_token, nonce, auth_time })
 }
 
 /// Deletes codes that expired over an hour ago (kept that long so a late replay is still
@@ -239,6 +250,8 @@ mod tests {
             redirect_uri: "http://localhost/cb",
             scopes: &scopes,
             challenge: &challenge,
+            nonce: None,
+            auth_time: now,
         };
         issue(conn, &grant, now).unwrap();
         assert_eq!(sweep(conn, now + chrono::Duration::minutes(30)).unwrap(), 0, "a replay is still recognised");

@@ -49,12 +49,20 @@ pub struct OAuthClient {
     /// Where the authorization endpoint may send its users back, compared exactly
     /// (RFC 9700 §4.1.3). None: a service account, which cannot sign users in.
     pub redirect_uris: Vec<String>,
+    /// An app run by someone else: the sign-in asks the user to consent to its scopes.
+    pub third_party: bool,
 }
 
 impl OAuthClient {
     /// A service account: a secret, scopes, no redirect URI.
     pub fn service_account(id: &str, secret: &str, scopes: ScopeSet) -> Self {
-        Self { id: id.to_owned(), secret: Some(ClientSecret::new(secret)), scopes, redirect_uris: Vec::new() }
+        Self {
+            id: id.to_owned(),
+            secret: Some(ClientSecret::new(secret)),
+            scopes,
+            redirect_uris: Vec::new(),
+            third_party: false,
+        }
     }
 
     /// Whether `uri` is one of its redirect URIs, byte for byte.
@@ -110,6 +118,7 @@ mod tests {
                 secret: None,
                 scopes: ScopeSet::parse("posts:read").unwrap(),
                 redirect_uris: vec!["http://localhost/cb".into()],
+                third_party: false,
             },
         ])
     }

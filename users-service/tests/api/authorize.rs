@@ -74,7 +74,12 @@ async fn submit(
 
 /// Signs alice in through the page; the code from the redirect.
 async fn code_for_alice(users: &TestUsers) -> String {
-    let pairs = request(&[]);
+    code_for_alice_with(users, &[]).await
+}
+
+/// The same, with the request changed by `changes`.
+async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]) -> String {
+    let pairs = request(changes);
     let (status, body, csrf, _) = page(users, &pairs).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let csrf = csrf.expect("a CSRF cookie");
@@ -83,6 +88,8 @@ async fn code_for_alice(users: &TestUsers) -> String {
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("{APP_REDIRECT_URI}?code=")), "{location}");
     assert!(location.ends_with("&state=s-123"), "the state comes back unchanged: {location}");
+    let iss = serde_urlencoded::to_string([("iss", users.address.as_str())]).unwrap();
+    assert!(location.contains(&format!("&{iss}&")), "the issuer is named (RFC 9207): {location}");
     location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned()
 }
 
@@ -236,4 +243,186 @@ async fn the_form_is_refused_without_its_cookie_and_a_wrong_password_shows_the_f
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(wrong.headers()["cache-control"], "no-store");
     assert!(wrong.text().await.unwrap().contains("Wrong username or password."));
+}
+
+#[tokio::test]
+async fn with_openid_the_app_gets_an_id_token_and_userinfo_answers() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let code = code_for_alice_with(
+        &users,
+        &[("scope", Some("openid profile email posts:read")), ("nonce", Some("n-0S6_WzA2Mj"))],
+    )
+    .await;
+    let (status, tokens) = redeem(&users, &code, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = tokens["id_token"].as_str().expect("an id_token");
+    let access = tokens["access_token"].as_str().unwrap();
+
+    // Verified as a relying party would: the JWKS, RS256, aud = the client id.
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    let jwks = users.jwks().await;
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).expect("signed by a published key");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[&users.address]);
+    validation.set_audience(&[APP_CLIENT]);
+    let claims =
+        jsonwebtoken::decode::<Value>(id_token, &DecodingKey::from_jwk(jwk).unwrap(), &validation).unwrap().claims;
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["azp"], APP_CLIENT);
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["email"], "alice@example.com");
+    let now = chrono::Utc::now().timestamp();
+    assert!((now - claims["auth_time"].as_i64().unwrap()).abs() < 60);
+    let digest = auth_common::token::sha256::digest(access.as_bytes());
+    use base64::Engine;
+    let at_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+    assert_eq!(claims["at_hash"], at_hash.as_str());
+
+    // An ID token is not an access token.
+    assert_eq!(users.get_with_token("/users/me", id_token).await.status(), StatusCode::UNAUTHORIZED);
+
+    let info = users.get_with_token("/userinfo", access).await;
+    assert_eq!(info.status(), StatusCode::OK);
+    assert_eq!(info.headers()["cache-control"], "no-store");
+    let info: Value = info.json().await.unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(
+        (info["preferred_username"].as_str(), info["email"].as_str()),
+        (Some("alice"), Some("alice@example.com"))
+    );
+
+    // Without openid (a token for users-service still): no ID token, and userinfo says why.
+    let plain = code_for_alice_with(&users, &[("scope", Some("users:read"))]).await;
+    let (_, tokens) = redeem(&users, &plain, VERIFIER).await;
+    assert!(tokens.get("id_token").is_none());
+    let refused = users.get_with_token("/userinfo", tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+/// The `signin_session` cookie a response sets, if any.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("signin_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Signs alice in for `pairs`; the response to the form and the session cookie.
+async fn sign_in(users: &TestUsers, pairs: &[(String, String)]) -> (reqwest::Response, String) {
+    let (_, _, csrf, _) = page(users, pairs).await;
+    let csrf = csrf.unwrap();
+    let response = submit(users, pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
+    let session = session_cookie(&response).expect("a session cookie");
+    (response, session)
+}
+
+async fn authorize_with_session(users: &TestUsers, pairs: &[(String, String)], session: &str) -> reqwest::Response {
+    users
+        .client
+        .get(users.url("/oauth/authorize"))
+        .query(pairs)
+        .header(COOKIE, format!("signin_session={session}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_second_sign_in_in_the_same_browser_needs_no_password_until_sign_out() {
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let pairs = request(&[]);
+    let (first, session) = sign_in(&users, &pairs).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let set = first.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let cookie = set.iter().find(|c| c.starts_with("signin_session=")).unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/oauth"),
+        "{cookie}"
+    );
+
+    // Again, with the cookie: straight back with a code that redeems.
+    let again = authorize_with_session(&users, &pairs, &session).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let location = again.headers()[LOCATION].to_str().unwrap().to_owned();
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    assert_eq!(redeem(&users, &code, VERIFIER).await.0, StatusCode::OK);
+    // prompt=login asks for the password whatever the browser holds.
+    let forced = authorize_with_session(&users, &request(&[("prompt", Some("login"))]), &session).await;
+    assert_eq!(forced.status(), StatusCode::OK);
+
+    // Signing out ends it, here and at every replica (it is in the database).
+    let out = users
+        .client
+        .post(users.url("/oauth/logout"))
+        .header(COOKIE, format!("signin_session={session}"))
+        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", APP_REDIRECT_URI), ("state", "bye")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()[LOCATION], format!("{APP_REDIRECT_URI}?state=bye").as_str());
+    let after = authorize_with_session(&users, &pairs, &session).await;
+    assert_eq!(after.status(), StatusCode::OK, "the sign-in page again");
+    let none = authorize_with_session(&users, &request(&[("prompt", Some("none"))]), &session).await;
+    assert!(none.headers()[LOCATION].to_str().unwrap().contains("error=login_required"));
+    // A post-logout URI the client has not registered is not followed.
+    let elsewhere = users
+        .client
+        .post(users.url("/oauth/logout"))
+        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", "https://evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+    assert!(elsewhere.headers().get(LOCATION).is_none());
+}
+
+#[tokio::test]
+async fn a_third_party_client_gets_a_code_only_after_the_user_consents() {
+    use users_service::testing::{THIRD_PARTY_CLIENT, THIRD_PARTY_REDIRECT_URI};
+    let users = spawn_users().await;
+    users.register("alice").await;
+    let pairs = request(&[
+        ("client_id", Some(THIRD_PARTY_CLIENT)),
+        ("redirect_uri", Some(THIRD_PARTY_REDIRECT_URI)),
+        ("scope", Some("openid posts:read")),
+    ]);
+    let (_, _, csrf, _) = page(&users, &pairs).await;
+    let csrf = csrf.unwrap();
+    let signed_in = submit(&users, &pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
+    assert_eq!(signed_in.status(), StatusCode::OK, "the consent page, not a code");
+    let session = session_cookie(&signed_in).unwrap();
+    let body = signed_in.text().await.unwrap();
+    assert!(body.contains("Allow gallery access?") && body.contains("<li>posts:read</li>"), "{body}");
+
+    let decide = |decision: &'static str, session: Option<String>| {
+        let mut form = pairs.clone();
+        form.push(("csrf".into(), csrf.clone()));
+        form.push(("decision".into(), decision.into()));
+        let mut cookies = format!("signin_csrf={csrf}");
+        if let Some(s) = session {
+            cookies.push_str(&format!("; signin_session={s}"));
+        }
+        users.client.post(users.url("/oauth/consent")).header(COOKIE, cookies).form(&form).send()
+    };
+    let no_session = decide("allow", None).await.unwrap();
+    assert_eq!(no_session.status(), StatusCode::FORBIDDEN, "consent needs the signed-in session");
+    let denied = decide("deny", Some(session.clone())).await.unwrap();
+    assert!(
+        denied.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!("{THIRD_PARTY_REDIRECT_URI}?error=access_denied"))
+    );
+    let allowed = decide("allow", Some(session)).await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
+    assert!(allowed.headers()[LOCATION].to_str().unwrap().starts_with(&format!("{THIRD_PARTY_REDIRECT_URI}?code=")));
 }

@@ -1,1 +1,2 @@
+DROP TABLE browser_sessions;
 DROP TABLE authorization_codes;

@@ -1,0 +1,58 @@
+//! `GET /userinfo` (OpenID Connect Core §5.3): the signed-in user's claims, for an access
+//! token granted `openid`, holding what its other scopes allow.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use auth_common::service::db::{QueryContext, blocking};
+use auth_common::service::errors::ErrorBody;
+use auth_common::token::extractor::Caller;
+use serde_json::json;
+
+use crate::db::users;
+use crate::domain::UserId;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The claims `/userinfo` answers with.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UserInfo {
+    /// The user's id, as in the ID token.
+    sub: String,
+    /// With scope `profile`: the username.
+    preferred_username: Option<String>,
+    /// With scope `email`.
+    email: Option<String>,
+    /// With scope `email`: always false (no address is verified here).
+    email_verified: Option<bool>,
+}
+
+/// `GET /userinfo` (scope `openid`).
+#[utoipa::path(
+    get, path = "/userinfo", tag = "sign-in",
+    security(("bearer" = ["openid"])),
+    responses(
+        (status = 200, description = "The user's claims; never cached", body = UserInfo),
+        (status = 401, description = "No token, or a token refused", body = ErrorBody),
+        (status = 403, description = "A token without scope openid, or a service account's", body = ErrorBody),
+        (status = 404, description = "The user no longer exists", body = ErrorBody),
+    )
+)]
+pub async fn userinfo(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_scope("openid")?;
+    let id = UserId::new(caller.user_id()?);
+    let row = blocking(&state.pool, move |conn| {
+        users::find_by_id(conn, id).context("loading a user for userinfo").map_err(ApiError::from)
+    })
+    .await?
+    .ok_or(ApiError::NotFound("this user no longer exists"))?;
+    let mut claims = json!({"sub": row.id.to_string()});
+    if caller.scopes.contains("profile") {
+        claims["preferred_username"] = row.username.into();
+    }
+    if caller.scopes.contains("email") {
+        claims["email"] = row.email.into();
+        claims["email_verified"] = false.into();
+    }
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(claims))
+}
