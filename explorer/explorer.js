@@ -100,8 +100,8 @@
     $('calls').prepend(entry);
     let response;
     try {
-      // No cookies: these APIs take bearer tokens and form parameters, nothing else.
-      response = await fetch(url, { ...init, headers, credentials: 'omit', cache: 'no-store' });
+      // No cookies (unless asked): these APIs take bearer tokens and form parameters.
+      response = await fetch(url, { credentials: 'omit', ...init, headers, cache: 'no-store' });
     } catch (e) {
       entry.append(el('p', { class: 'bad', text: `no answer: ${e.message}` }));
       throw new Error(`${label}: no answer from the server`);
@@ -314,7 +314,13 @@
       ]);
       if (!result.response.ok) throw failure('Revoking the refresh token', result);
     }
-    say('signed out: tokens forgotten, refresh token revoked');
+    // The sign-in session at users-service (its HttpOnly cookie, which this page cannot
+    // read): ended too, so the next sign-in asks for the password again.
+    const result = await call('End the sign-in session', '/oauth/logout', {
+      method: 'POST', body: new URLSearchParams({ client_id: CLIENT_ID }), credentials: 'same-origin',
+    }, () => ['users-service ended the sign-in session of this browser and cleared its cookie']);
+    if (!result.response.ok) throw failure('Ending the sign-in session', result);
+    say('signed out: tokens forgotten, refresh token revoked, sign-in session ended');
   }
 
   function signedIn(yes) {

@@ -193,14 +193,15 @@ def sign_out(x):
     x.by("#signout").click()
     x.until_text("#status", "signed out")
     assert x.d.find_element(By.ID, "signed-in").get_attribute("hidden") is not None
-    revoked = x.calls()[0]
-    assert revoked.startswith("Revoke") and "200" in revoked, revoked
+    ended, revoked = x.calls()[0], x.calls()[1]
+    assert ended.startswith("End the sign-in session") and "\n200 OK" in ended, ended
+    assert revoked.startswith("Revoke") and "\n200 OK" in revoked, revoked
     x.shot("04-signed-out")
     # The page forgot its tokens: a reload shows the sign-in button, nothing else.
     x.d.refresh()
     x.by("#signin")
     assert x.d.find_element(By.ID, "signed-in").get_attribute("hidden") is not None
-    return "tokens forgotten, refresh token revoked"
+    return "tokens forgotten, refresh token revoked, sign-in session ended (the next sign-in asks for the password)"
 
 
 def tampered_state(x):
@@ -243,7 +244,7 @@ STEPS = [
     ("create a post, then list posts with their authors; one users-service call for the list, none for the post",
      create_and_list_posts),
     ("refresh: a new access token", refresh),
-    ("sign out: tokens forgotten, the refresh token revoked", sign_out),
+    ("sign out: tokens forgotten, the refresh token revoked, the sign-in session ended", sign_out),
     ("a tampered state: the page refuses the callback, exchanges nothing", tampered_state),
     ("a redirect URI not registered: the authorize page refuses, no redirect", unregistered_redirect),
 ]
