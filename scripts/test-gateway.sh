@@ -185,8 +185,9 @@ explorer_served() {
             return 1
         }
     done
-    request "$gw/"
-    if ! grep -qF '<script src="/explorer/explorer.js"' "$tmp/b" || grep -qiE '<script>|on[a-z]+="' "$tmp/b"; then
+    request "$gw/" >/dev/null
+    # No inline script: no <script> without src, no on…= handler attribute.
+    if ! grep -qF '<script src="/explorer/explorer.js"' "$tmp/b" || grep -qiE '<script>|[[:space:]]on[a-z]+=' "$tmp/b"; then
         echo "/ does not load /explorer/explorer.js, or has inline script"
         return 1
     fi
