@@ -52,50 +52,15 @@ if port_in_use "$port"; then
 fi
 
 tmp=$(mktemp -d)
-# Readable by nginx's workers, which run as another user when this script runs as root.
-chmod 755 "$tmp"
+# shellcheck source=scripts/lib/gateway.sh
+source scripts/lib/gateway.sh
 stop() {
-    if [[ -s $tmp/nginx.pid ]]; then
-        kill -TERM "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            [[ -e $tmp/nginx.pid ]] || break
-            sleep 0.1
-        done
-    fi
+    gateway_stop "$tmp"
     rm -rf "$tmp"
 }
 trap stop EXIT
-
-# Only these names are replaced, so that nginx's own $variables stay as they are.
-# shellcheck disable=SC2016 # the names, not their values
-gateway_vars='${USERS_UPSTREAM} ${POSTS_UPSTREAM} ${GATEWAY_LISTEN} ${GATEWAY_RESOLVER}'
-USERS_UPSTREAM=$users_addr POSTS_UPSTREAM=$posts_addr GATEWAY_LISTEN=127.0.0.1:$port \
-    GATEWAY_RESOLVER=127.0.0.1 envsubst "$gateway_vars" \
-    <deploy/nginx/templates/gateway.conf.template >"$tmp/gateway.conf"
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-events { worker_connections 256; }
-http {
-    access_log $tmp/access.log;
-    client_body_temp_path $tmp/client_body;
-    proxy_temp_path $tmp/proxy;
-    fastcgi_temp_path $tmp/fastcgi;
-    uwsgi_temp_path $tmp/uwsgi;
-    scgi_temp_path $tmp/scgi;
-    include $tmp/gateway.conf;
-}
-EOF
-# nginx puts itself in the background; its stdout (the gateway's access log) goes to a file.
-if ! nginx -p "$tmp" -c "$tmp/nginx.conf" -g "pid $tmp/nginx.pid; error_log $tmp/error.log;" \
-    >"$tmp/stdout.log" 2>&1; then
-    cat "$tmp/stdout.log" "$tmp/error.log" >&2 2>/dev/null || true
-    exit 1
-fi
+gateway_start "$tmp" "$users_addr" "$posts_addr" "127.0.0.1:$port"
 gw=http://127.0.0.1:$port
-for _ in $(seq 1 50); do
-    curl -fsS -o /dev/null "$gw/gateway/health" 2>/dev/null && break
-    sleep 0.1
-done
 echo "gateway on $gw -> users-service $users_addr, posts-service $posts_addr"
 
 # --- checks -----------------------------------------------------------------------------
@@ -193,6 +158,41 @@ body_limit() {
         json_holds 'j["error"] == "payload_too_large"'
 }
 check "a 70 kB body: 413 JSON (client_max_body_size 64k)" body_limit
+
+# --- the explorer page ------------------------------------------------------------------
+# `/` is the page, its files under /explorer/, each with its type and the page's headers.
+explorer_served() {
+    local path type
+    for path in /:text/html /explorer/explorer.js:text/javascript /explorer/explorer.css:text/css; do
+        type=${path#*:}
+        path=${path%%:*}
+        expect 200 "$(request "$gw$path")" || return 1
+        header content-type | grep -qi "^$type" || {
+            echo "$path: Content-Type '$(header content-type)', expected $type"
+            return 1
+        }
+        if ! header content-security-policy | grep -qF "script-src 'self'" ||
+            ! header content-security-policy | grep -qF "frame-ancestors 'none'"; then
+            echo "$path: CSP '$(header content-security-policy)'"
+            return 1
+        fi
+        [[ $(header x-content-type-options) == nosniff && $(header referrer-policy) == no-referrer ]] || {
+            echo "$path: X-Content-Type-Options '$(header x-content-type-options)', Referrer-Policy '$(header referrer-policy)'"
+            return 1
+        }
+        [[ -n $(header x-request-id) ]] || {
+            echo "$path: no X-Request-Id"
+            return 1
+        }
+    done
+    request "$gw/" >/dev/null
+    # No inline script: no <script> without src, no on…= handler attribute.
+    if ! grep -qF '<script src="/explorer/explorer.js"' "$tmp/b" || grep -qiE '<script>|[[:space:]]on[a-z]+=' "$tmp/b"; then
+        echo "/ does not load /explorer/explorer.js, or has inline script"
+        return 1
+    fi
+}
+check "the explorer at /: the page, its script and style, with their types, CSP and headers" explorer_served
 
 # --- the API documentation --------------------------------------------------------------
 # The Swagger UI of service $1 (users or posts, whose own address is $2) through the

@@ -284,13 +284,13 @@ fi
 step "deploy/nginx (nginx $(nginx -v 2>&1 | sed 's|.*/||'))"
 # Only these are replaced, so that nginx's own $variables stay as they are.
 # shellcheck disable=SC2016 # the names, not their values
-gateway_vars='${USERS_UPSTREAM} ${POSTS_UPSTREAM} ${GATEWAY_LISTEN} ${GATEWAY_RESOLVER}'
+gateway_vars='${USERS_UPSTREAM} ${POSTS_UPSTREAM} ${GATEWAY_LISTEN} ${GATEWAY_RESOLVER} ${EXPLORER_ROOT}'
 for template in deploy/nginx/templates/*.template; do
     name=$(basename "$template" .template)
     mkdir -p "$tmp/nginx"
     # Addresses, not names: nothing needs to resolve offline.
     USERS_UPSTREAM=127.0.0.1:8081 POSTS_UPSTREAM=127.0.0.1:8082 GATEWAY_LISTEN=127.0.0.1:18080 \
-        GATEWAY_RESOLVER=127.0.0.1 envsubst "$gateway_vars" <"$template" >"$tmp/nginx/$name"
+        GATEWAY_RESOLVER=127.0.0.1 EXPLORER_ROOT=$PWD/explorer envsubst "$gateway_vars" <"$template" >"$tmp/nginx/$name"
     cat >"$tmp/nginx/nginx.conf" <<EOF
 events {}
 http {

@@ -6,11 +6,15 @@
 //! the *user* again rather than trusting posts-service; or, only where no user is involved
 //! (the public feed), posts-service's own service-account token. The client follows no
 //! redirects, so a token goes to the configured users-service and nowhere else.
+//!
+//! **Calls per request.** [`counting_calls`] counts the calls made while serving one
+//! request; the routes that look authors up report the count in `X-Users-Service-Calls`,
+//! so a client can see what its request cost (the explorer page shows it).
 
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use auth_common::service::observability::metrics::Metrics;
 use auth_common::service::observability::request_id;
@@ -21,6 +25,29 @@ use serde::Deserialize;
 
 use crate::api_types::Author;
 use crate::config::Secret;
+
+/// The response header that reports [`counting_calls`]' count.
+pub const CALLS_HEADER: &str = "x-users-service-calls";
+
+tokio::task_local! {
+    static CALLS: Cell<u32>;
+}
+
+/// Runs `future`, counting the calls it makes to users-service (each attempt, answered or
+/// not: a retry is two); returns its output and the count.
+pub async fn counting_calls<F: Future>(future: F) -> (F::Output, u32) {
+    CALLS
+        .scope(Cell::new(0), async {
+            let output = future.await;
+            (output, CALLS.with(Cell::get))
+        })
+        .await
+}
+
+/// One more call in the current [`counting_calls`] scope, if there is one.
+fn note_call() {
+    let _ = CALLS.try_with(|calls| calls.set(calls.get() + 1));
+}
 
 /// Why a call to users-service gave no usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +132,7 @@ impl UsersClient {
         let mut url = self.users_url.clone();
         url.query_pairs_mut().append_pair("ids", &ids);
         let request = self.http.get(url);
+        note_call();
         let result = async {
             let response = Self::traced(request.header(AUTHORIZATION, bearer.header_value()))
                 .send()
@@ -131,6 +159,7 @@ impl UsersClient {
             .post(format!("{}/oauth/token", self.base_url))
             .basic_auth(urlencode(client_id), Some(urlencode(secret.expose())))
             .form(&[("grant_type", "client_credentials"), ("scope", scope)]);
+        note_call();
         let result = async {
             let response = Self::traced(request)
                 .send()
@@ -153,6 +182,21 @@ fn urlencode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn calls_are_counted_inside_a_scope_only() {
+        note_call(); // outside any scope: nothing to count, no panic
+        let ((), calls) = counting_calls(async {
+            note_call();
+            tokio::task::yield_now().await;
+            note_call();
+        })
+        .await;
+        assert_eq!(calls, 2);
+        assert_eq!(counting_calls(async {}).await.1, 0);
+    }
+
     #[test]
     fn basic_credentials_are_form_encoded() {
         assert_eq!(super::urlencode("a b:c&d"), "a+b%3Ac%26d");

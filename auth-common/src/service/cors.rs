@@ -10,10 +10,12 @@ use actix_web::http::header;
 /// takes bearer tokens, not cookies).
 pub fn cors(origins: &[String]) -> actix_web::middleware::Condition<actix_cors::Cors> {
     let request_id = header::HeaderName::from_static("x-request-id");
+    // posts-service's count of its calls to users-service for the request.
+    let users_calls = header::HeaderName::from_static("x-users-service-calls");
     let mut cors = actix_cors::Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, request_id.clone()])
-        .expose_headers([request_id, header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+        .expose_headers([request_id, users_calls, header::WWW_AUTHENTICATE, header::RETRY_AFTER])
         .max_age(600);
     for origin in origins {
         cors = cors.allowed_origin(origin);

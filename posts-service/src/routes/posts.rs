@@ -15,6 +15,7 @@ use crate::domain::{PostContent, PostId, PostTitle};
 use crate::error::{ApiError, ApiResult};
 use crate::feed::{self, LookupAs};
 use crate::state::AppState;
+use crate::users_client::{CALLS_HEADER, counting_calls};
 
 /// The body of create and update.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -45,7 +46,8 @@ fn author_of(caller: &Caller, id: i64) -> Option<Author> {
     request_body = PostBody,
     security(("bearer" = ["posts:write"])),
     responses(
-        (status = 201, description = "Created; Location names the post", body = PostView),
+        (status = 201, description = "Created; Location names the post (the author is the token's: no lookup)", body = PostView,
+            headers(("X-Users-Service-Calls" = u32, description = "Calls made to users-service for this request: 0"))),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
         (status = 403, description = "Missing scope posts:write, or a service account", body = ErrorBody),
@@ -77,6 +79,7 @@ pub async fn create_post(
     let location = format!("/posts/{}", row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, HeaderValue::from_str(&location).map_err(anyhow::Error::from)?))
+        .insert_header((CALLS_HEADER, 0))
         .json(PostView::new(row, author_of(&caller, author))))
 }
 
@@ -87,7 +90,8 @@ pub async fn create_post(
     params(PageQuery),
     security(("bearer" = ["posts:read"])),
     responses(
-        (status = 200, description = "A page, newest first; authors null and degraded true when users-service did not answer", body = PostPage),
+        (status = 200, description = "A page, newest first; authors null and degraded true when users-service did not answer", body = PostPage,
+            headers(("X-Users-Service-Calls" = u32, description = "Calls made to users-service for this request, all with the caller's token: 1 (0 for an empty page)"))),
         (status = 400, description = "limit, cursor or user_id invalid", body = ErrorBody),
         (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
         (status = 403, description = "Missing scope posts:read", body = ErrorBody),
@@ -99,8 +103,8 @@ pub async fn list_posts(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require_scope("posts:read")?;
-    let page = feed::page(&state, query.into_inner(), LookupAs::Caller(&caller.token)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    let (page, calls) = counting_calls(feed::page(&state, query.into_inner(), LookupAs::Caller(&caller.token))).await;
+    Ok(HttpResponse::Ok().insert_header((CALLS_HEADER, calls)).json(page?))
 }
 
 /// `GET /posts/{id}` (scope `posts:read`).
@@ -109,7 +113,8 @@ pub async fn list_posts(
     params(("id" = i64, Path, description = "The post id")),
     security(("bearer" = ["posts:read"])),
     responses(
-        (status = 200, description = "The post with its author", body = PostView),
+        (status = 200, description = "The post with its author", body = PostView,
+            headers(("X-Users-Service-Calls" = u32, description = "Calls made to users-service for this request, with the caller's token: 1"))),
         (status = 401, description = "No token, or a token refused (WWW-Authenticate: Bearer)", body = ErrorBody),
         (status = 403, description = "Missing scope posts:read", body = ErrorBody),
         (status = 404, description = "No such post", body = ErrorBody),
@@ -123,7 +128,8 @@ pub async fn get_post(state: web::Data<AppState>, caller: Caller, path: web::Pat
     })
     .await?;
     let row = row.ok_or(ApiError::NotFound("no such post"))?;
-    Ok(HttpResponse::Ok().json(feed::single(&state, row, LookupAs::Caller(&caller.token)).await))
+    let (post, calls) = counting_calls(feed::single(&state, row, LookupAs::Caller(&caller.token))).await;
+    Ok(HttpResponse::Ok().insert_header((CALLS_HEADER, calls)).json(post))
 }
 
 /// `PUT /posts/{id}` (scope `posts:write`, the author only): 200 with the post.

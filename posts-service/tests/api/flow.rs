@@ -14,6 +14,7 @@ async fn register_login_create_and_list_with_authors() {
     let created = system.send_post(&alice.token, &json!({"title": "Hello", "content": "First post"})).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     assert!(created.headers()["location"].to_str().unwrap().starts_with("/posts/"));
+    assert_eq!(created.headers()["x-users-service-calls"], "0", "the author is the token's");
     let post: Value = created.json().await.unwrap();
     let page: Value = system.get("/posts", &alice.token).await.json().await.unwrap();
     let single: Value = system.get(&format!("/posts/{}", post["id"]), &alice.token).await.json().await.unwrap();
@@ -42,10 +43,13 @@ async fn a_page_costs_one_users_service_call_carrying_the_callers_own_header() {
     let reader = &authors[1];
     system.proxy.clear();
     // Act
-    let page: Value = system.get("/posts?limit=20", &reader.token).await.json().await.unwrap();
+    let response = system.get("/posts?limit=20", &reader.token).await;
+    let reported = response.headers()["x-users-service-calls"].to_str().unwrap().to_owned();
+    let page: Value = response.json().await.unwrap();
     // Assert
     let calls = system.proxy.recorded_to("/users");
     assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(reported, "1", "X-Users-Service-Calls says what the proxy saw");
     let ids: Vec<String> = authors.iter().map(|u| u.id.to_string()).collect();
     assert_eq!((calls[0].method.as_str(), calls[0].path.clone()), ("GET", format!("/users?ids={}", ids.join("%2C"))));
     assert_eq!(calls[0].authorization.as_deref(), Some(format!("Bearer {}", reader.token).as_str()));
@@ -95,7 +99,9 @@ async fn an_empty_page_makes_no_users_service_call() {
     let system = spawn_system().await;
     let alice = system.user("alice").await;
     system.proxy.clear();
-    let page: Value = system.get("/posts", &alice.token).await.json().await.unwrap();
+    let response = system.get("/posts", &alice.token).await;
+    assert_eq!(response.headers()["x-users-service-calls"], "0");
+    let page: Value = response.json().await.unwrap();
     assert_eq!(page["posts"], json!([]));
     assert!(system.proxy.recorded_to("/users").is_empty());
 }

@@ -39,7 +39,9 @@ async fn a_refused_service_token_is_replaced_once() {
     system.proxy.clear();
     // users-service refuses the cached token once (say, its key was retired).
     system.proxy.inject("/users", Fault::Status(401));
-    let degraded: Value = system.client.get(system.posts("/public/posts")).send().await.unwrap().json().await.unwrap();
+    let response = system.client.get(system.posts("/public/posts")).send().await.unwrap();
+    assert_eq!(response.headers()["x-users-service-calls"], "3", "lookup, new token, lookup again");
+    let degraded: Value = response.json().await.unwrap();
     assert_eq!(degraded["degraded"], true);
     assert_eq!(system.proxy.recorded_to("/oauth/token").len(), 1, "one new token, then one retry");
     assert_eq!(system.proxy.recorded_to("/users").len(), 2);
