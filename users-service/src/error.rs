@@ -157,8 +157,7 @@ impl ResponseError for ApiError {
             Self::NotFound(d) => error_response(status, "not_found", d),
             Self::Conflict(d) => error_response(status, "conflict", d),
             Self::TooManyRequests(refusal) => {
-                // Rounded up: a client that waits exactly Retry-After must not be refused again.
-                let secs = refusal.retry_after().as_millis().div_ceil(1000).max(1);
+                let secs = refusal.retry_after_secs();
                 let what = match refusal {
                     Refusal::Account(_) => "too many failed logins for this account from your address",
                     Refusal::Client(_) => "too many failed authentications for this client from your address",

@@ -15,8 +15,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::service::db::blocking;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::domain::UserId;
 use crate::error::ApiError;
@@ -27,6 +25,7 @@ use crate::state::AppState;
 use crate::throttle::client_address;
 use crate::tokens::authorization_code::{self, Grant};
 use crate::tokens::oauth_request::FormParams;
+use crate::tokens::refresh::RefreshToken;
 
 /// The cookie of the double-submit token.
 const CSRF_COOKIE: &str = "signin_csrf";
@@ -50,30 +49,24 @@ const CSRF_COOKIE: &str = "signin_csrf";
     )
 )]
 pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) {
-        Ok(pairs) => FormParams::new(pairs),
-        Err(_) => return page::refused(StatusCode::BAD_REQUEST, "the request could not be read"),
+    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) else {
+        return page::refused(StatusCode::BAD_REQUEST, "the request could not be read");
     };
-    let Ok(params) = params else {
-        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
-    };
-    let request = match AuthorizeRequest::check(&params, &state.clients) {
-        Ok(request) => request,
-        Err(refused) => return refusal(refused, &state.issuer_url),
+    let (params, request) = match checked(pairs, &state) {
+        Ok(checked) => checked,
+        Err(page) => return *page,
     };
     let prompt = params.get("prompt");
-    let session = match (prompt, session::cookie(&req, session::COOKIE)) {
-        // `prompt=login`: the password again, whatever the browser holds.
-        (Some("login"), _) | (_, None) => None,
-        (_, Some(token)) => {
-            let now = state.clock.now().naive_utc();
-            match blocking(&state.pool, move |conn| session::find(conn, &token, now)).await {
-                Ok(found) => found,
-                Err(e) => return unavailable(&e),
-            }
+    // `prompt=login`: the password again, whatever the browser holds.
+    let session = if prompt == Some("login") {
+        None
+    } else {
+        match live_session(&req, &state).await {
+            Ok(found) => found,
+            Err(e) => return unavailable(&e),
         }
     };
-    let Ok(csrf) = random_token() else {
+    let Ok(csrf) = RefreshToken::generate().map(RefreshToken::into_string) else {
         return page::refused(StatusCode::INTERNAL_SERVER_ERROR, "sign-in is unavailable right now");
     };
     let mut response = match session {
@@ -112,12 +105,9 @@ pub async fn sign_in(
     state: web::Data<AppState>,
     body: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let Ok(params) = FormParams::new(body.into_inner()) else {
-        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
-    };
-    let request = match AuthorizeRequest::check(&params, &state.clients) {
-        Ok(request) => request,
-        Err(refused) => return refusal(refused, &state.issuer_url),
+    let (params, request) = match checked(body.into_inner(), &state) {
+        Ok(checked) => checked,
+        Err(page) => return *page,
     };
     let csrf = params.get("csrf").unwrap_or_default().to_owned();
     if !csrf_matches(&req, &csrf) {
@@ -135,10 +125,10 @@ pub async fn sign_in(
             return form(StatusCode::UNAUTHORIZED, &request, &csrf, &username, Some("Wrong username or password."));
         }
         Err(ApiError::TooManyRequests(refusal)) => {
-            let secs = refusal.retry_after().as_millis().div_ceil(1000).max(1);
+            let secs = refusal.retry_after_secs();
             let message = format!("Too many failed sign-ins. Try again in {secs} seconds.");
             let mut response = form(StatusCode::TOO_MANY_REQUESTS, &request, &csrf, &username, Some(&message));
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs as u64));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             return response;
         }
         Err(e) => return unavailable(&e),
@@ -170,12 +160,9 @@ pub async fn consent(
     state: web::Data<AppState>,
     body: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let Ok(params) = FormParams::new(body.into_inner()) else {
-        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
-    };
-    let request = match AuthorizeRequest::check(&params, &state.clients) {
-        Ok(request) => request,
-        Err(refused) => return refusal(refused, &state.issuer_url),
+    let (params, request) = match checked(body.into_inner(), &state) {
+        Ok(checked) => checked,
+        Err(page) => return *page,
     };
     if !csrf_matches(&req, params.get("csrf").unwrap_or_default()) {
         return page::refused(
@@ -183,12 +170,7 @@ pub async fn consent(
             "this consent form was not sent from its own page, or has expired",
         );
     }
-    let now = state.clock.now().naive_utc();
-    let live = match session::cookie(&req, session::COOKIE) {
-        Some(token) => blocking(&state.pool, move |conn| session::find(conn, &token, now)).await,
-        None => Ok(None),
-    };
-    let live = match live {
+    let live = match live_session(&req, &state).await {
         Ok(Some(live)) => live,
         Ok(None) => {
             return page::refused(
@@ -343,10 +325,24 @@ fn unavailable(error: &ApiError) -> HttpResponse {
     page::refused(StatusCode::SERVICE_UNAVAILABLE, "sign-in is unavailable right now; try again in a moment")
 }
 
-fn random_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+/// The parameters of an authorization request (a query or a form), each at most once, and
+/// the request they make; or the page or redirect that refuses them.
+fn checked(
+    pairs: Vec<(String, String)>,
+    state: &AppState,
+) -> Result<(FormParams, AuthorizeRequest), Box<HttpResponse>> {
+    let params = FormParams::new(pairs)
+        .map_err(|_| Box::new(page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once")))?;
+    let request =
+        AuthorizeRequest::check(&params, &state.clients).map_err(|r| Box::new(refusal(r, &state.issuer_url)))?;
+    Ok((params, request))
+}
+
+/// The browser's live sign-in session, if its cookie names one.
+async fn live_session(req: &HttpRequest, state: &AppState) -> Result<Option<Session>, ApiError> {
+    let Some(token) = session::cookie(req, session::COOKIE) else { return Ok(None) };
+    let now = state.clock.now().naive_utc();
+    blocking(&state.pool, move |conn| session::find(conn, &token, now)).await
 }
 
 /// Sets cookie `name` for the `/oauth` paths: `HttpOnly`, `Secure` behind HTTPS; the CSRF

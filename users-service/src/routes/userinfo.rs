@@ -3,14 +3,11 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use auth_common::service::db::{QueryContext, blocking};
 use auth_common::service::errors::ErrorBody;
 use auth_common::token::extractor::Caller;
 use serde_json::json;
 
-use crate::db::users;
-use crate::domain::UserId;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The claims `/userinfo` answers with.
@@ -40,12 +37,7 @@ pub struct UserInfo {
 )]
 pub async fn userinfo(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_scope("openid")?;
-    let id = UserId::new(caller.user_id()?);
-    let row = blocking(&state.pool, move |conn| {
-        users::find_by_id(conn, id).context("loading a user for userinfo").map_err(ApiError::from)
-    })
-    .await?
-    .ok_or(ApiError::NotFound("this user no longer exists"))?;
+    let row = crate::routes::users::the_caller(&state, &caller).await?;
     let mut claims = json!({"sub": row.id.to_string()});
     if caller.scopes.contains("profile") {
         claims["preferred_username"] = row.username.into();

@@ -105,13 +105,19 @@ pub async fn create_user(
     )
 )]
 pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let row = the_caller(&state, &caller).await?;
+    Ok(private(HttpResponse::Ok()).json(PrivateUser::from(row)))
+}
+
+/// The user a person's token names (404 if they no longer exist; 403 for a service
+/// account): `/users/me` and `/userinfo`.
+pub async fn the_caller(state: &AppState, caller: &Caller) -> ApiResult<UserRow> {
     let id = UserId::new(caller.user_id()?);
-    let row = blocking(&state.pool, move |conn| {
+    blocking(&state.pool, move |conn| {
         users::find_by_id(conn, id).context("loading a user by id").map_err(ApiError::from)
     })
-    .await?;
-    let row = row.ok_or(ApiError::NotFound("this user no longer exists"))?;
-    Ok(private(HttpResponse::Ok()).json(PrivateUser::from(row)))
+    .await?
+    .ok_or(ApiError::NotFound("this user no longer exists"))
 }
 
 /// `GET /users/{id}` (scope `users:read`).

@@ -100,6 +100,12 @@ impl Refusal {
             Self::Account(d) | Self::Client(d) | Self::Address(d) | Self::Rate(d) => d,
         }
     }
+
+    /// `Retry-After` in whole seconds, rounded up: a client that waits exactly that long
+    /// must not be refused again.
+    pub fn retry_after_secs(self) -> u64 {
+        u64::try_from(self.retry_after().as_millis().div_ceil(1000).max(1)).unwrap_or(u64::MAX)
+    }
 }
 
 /// Why the failure counters could not be used.
