@@ -149,11 +149,22 @@ fn dev_key(dir: &Path) -> anyhow::Result<Kek> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     let (kek, encoded) = Kek::generate()?;
-    // `create_new`: of two processes starting at once, one writes and the other reads.
-    match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-        Ok(mut file) => {
-            file.write_all(format!("{encoded}\n").as_bytes())?;
-            file.sync_all()?;
+    // Written whole under a name of its own, then linked into place: a link never replaces
+    // a file, so of two processes starting at once one's key wins and the other reads it,
+    // and no reader ever sees a half-written file.
+    let tmp = dir.join(format!(".{DEV_KEY_FILE}.{}.tmp", std::process::id()));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
+    file.write_all(format!("{encoded}\n").as_bytes())?;
+    file.sync_all()?;
+    let linked = fs::hard_link(&tmp, &path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
             log::info!("generated a key-encryption key in {} (development only)", path.display());
             Ok(kek)
         }
