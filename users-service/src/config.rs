@@ -37,12 +37,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use auth_common::service::env::{AppEnv, Env, weak_secret};
+use auth_common::service::env::Env;
 use auth_common::service::settings::{CommonDefaults, CommonSettings};
-use auth_common::token::scope::ScopeSet;
 
 use crate::keys::sealing::Kek;
-use crate::tokens::clients::{ClientSecret, OAuthClient};
+use crate::tokens::clients::{OAuthClient, registration};
 
 /// Everything users-service needs to start.
 #[derive(Clone)]
@@ -102,7 +101,7 @@ impl Config {
     pub fn from(env: &Env) -> anyhow::Result<Self> {
         let common = CommonSettings::from_env(env, DEFAULTS)?;
         let oauth_clients = match env.secret("OAUTH_CLIENTS")? {
-            Some(raw) => parse_clients(&raw, common.app_env).context("OAUTH_CLIENTS")?,
+            Some(raw) => registration::parse(&raw, common.app_env).context("OAUTH_CLIENTS")?,
             None => Vec::new(),
         };
         // The issuer is the base of the discovery documents' URLs: `{issuer}/…` must be one.
@@ -149,79 +148,6 @@ impl Config {
 /// is production's, in `keys::sealing::resolve`).
 fn kek(env: &Env, key: &str) -> anyhow::Result<Option<Kek>> {
     env.secret(key)?.map(|raw| Kek::parse(&raw).with_context(|| key.to_owned())).transpose()
-}
-
-/// The word that marks a client as a third party's, among its scope words.
-const THIRD_PARTY: &str = "third-party";
-
-/// The prefix of a redirect URI among a client's scope words.
-const REDIRECT_URI: &str = "redirect_uri=";
-
-/// A redirect URI as RFC 9700 §4.1 allows one: absolute, no fragment, and `https`, or
-/// `http` on a loopback host (a local app, or this repository's development setup).
-fn parse_redirect_uri(client: &str, raw: &str) -> anyhow::Result<String> {
-    let (scheme, rest) =
-        raw.split_once("://").with_context(|| format!("client {client}: redirect URI {raw:?} is not absolute"))?;
-    let host = rest.split(['/', '?']).next().unwrap_or_default();
-    let host =
-        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
-    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
-    if raw.contains('#') || host.is_empty() || !(scheme == "https" || (scheme == "http" && loopback)) {
-        bail!(
-            "client {client}: redirect URI {raw:?} must be https (or http on localhost), with a host and no fragment"
-        );
-    }
-    Ok(raw.to_owned())
-}
-
-/// Parses `id:secret:scope scope;id2:secret2:scope` (split at the first two colons).
-fn parse_clients(raw: &str, app_env: AppEnv) -> anyhow::Result<Vec<OAuthClient>> {
-    let mut clients: Vec<OAuthClient> = Vec::new();
-    for (index, entry) in raw.split(';').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
-        let mut parts = entry.splitn(3, ':');
-        let (Some(id), Some(secret), Some(scope)) = (parts.next(), parts.next(), parts.next()) else {
-            bail!("entry {}: expected `client_id:secret:scope scope`", index + 1);
-        };
-        let id = id.trim();
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-            bail!("entry {}: the client id must be letters, digits, `-`, `_` or `.`", index + 1);
-        }
-        // A user's `sub` is their numeric id: a numeric client id could pass for a user.
-        if id.bytes().all(|b| b.is_ascii_digit()) {
-            bail!("client {id}: a client id must not be all digits (it would look like a user id)");
-        }
-        if clients.iter().any(|c| c.id == id) {
-            bail!("client {id}: listed twice");
-        }
-        let (redirect_uris, scope_words): (Vec<&str>, Vec<&str>) =
-            scope.split_whitespace().partition(|w| w.starts_with(REDIRECT_URI));
-        // `third-party`: an app someone else runs; its users are asked to consent.
-        let third_party = scope_words.contains(&THIRD_PARTY);
-        let scope_words: Vec<&str> = scope_words.into_iter().filter(|w| *w != THIRD_PARTY).collect();
-        let redirect_uris: Vec<String> = redirect_uris
-            .into_iter()
-            .map(|w| parse_redirect_uri(id, &w[REDIRECT_URI.len()..]))
-            .collect::<anyhow::Result<_>>()?;
-        // A secret-less client is public: it signs users in with PKCE, and nothing else.
-        let public = secret.is_empty();
-        if public && redirect_uris.is_empty() {
-            bail!("client {id}: the secret is empty (a public client needs a redirect_uri=…)");
-        }
-        if let Some(why) = weak_secret(secret).filter(|_| app_env == AppEnv::Production && !public) {
-            bail!("client {id}: production needs a strong secret (16 characters or more, random), and {why}");
-        }
-        // Not the parse error itself: with a `:` in the secret, what it would quote is part
-        // of the secret.
-        let scopes = ScopeSet::parse(&scope_words.join(" ")).map_err(|_| {
-            anyhow::anyhow!("client {id}: the scopes are not `resource:action` words; a secret may not contain `:`")
-        })?;
-        if scopes.is_empty() {
-            bail!("client {id}: grant it at least one scope");
-        }
-        let secret = (!public).then(|| ClientSecret::new(secret));
-        clients.push(OAuthClient { id: id.to_owned(), secret, scopes, redirect_uris, third_party });
-    }
-    Ok(clients)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use auth_common::service::errors::ErrorBody;
 use auth_common::service::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use crate::routes::{authorize, login, oauth, userinfo, users, well_known};
+use crate::routes::{authorize, login, logout, oauth, userinfo, users, well_known};
 
 /// The document.
 #[derive(OpenApi)]
@@ -25,7 +25,8 @@ use crate::routes::{authorize, login, oauth, userinfo, users, well_known};
         authorize::authorize_page,
         authorize::sign_in,
         authorize::consent,
-        authorize::logout,
+        logout::end_session_link,
+        logout::end_session_form,
         oauth::token,
         oauth::revoke,
         userinfo::userinfo,

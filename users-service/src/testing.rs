@@ -33,6 +33,8 @@ pub const OTHER_CLIENT: (&str, &str) = ("reports", "reports-secret-for-tests");
 pub const APP_CLIENT: &str = "explorer";
 /// Its one redirect URI (nothing listens there: tests read the `Location`).
 pub const APP_REDIRECT_URI: &str = "http://localhost:9/callback";
+/// Where [`APP_CLIENT`]'s users may be sent after signing out (its only such URI).
+pub const APP_SIGNED_OUT_URI: &str = "http://localhost:9/signed-out";
 /// A third party's public client: its users are asked to consent.
 pub const THIRD_PARTY_CLIENT: &str = "gallery";
 /// Its redirect URI.
@@ -97,6 +99,7 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
             secret: None,
             scopes: ScopeSet::parse("openid profile email posts:read posts:write users:read").unwrap(),
             redirect_uris: vec![APP_REDIRECT_URI.to_owned()],
+            post_logout_redirect_uris: vec![APP_SIGNED_OUT_URI.to_owned()],
             third_party: false,
         },
         OAuthClient {
@@ -104,6 +107,7 @@ pub async fn spawn_users_on(clock: Clock, customize: impl FnOnce(&mut Config)) -
             secret: None,
             scopes: ScopeSet::parse("openid profile posts:read").unwrap(),
             redirect_uris: vec![THIRD_PARTY_REDIRECT_URI.to_owned()],
+            post_logout_redirect_uris: Vec::new(),
             third_party: true,
         },
     ];

@@ -6,10 +6,7 @@
 //! Every answer is a page or a redirect, never JSON: a browser is on the other end.
 //! Errors before the client's redirect URI is trusted are shown on the page; after it,
 //! they are redirected with `error` and `state` (see `signin::request`).
-//!
-//! The form is protected from cross-site posting by a double-submit token: a random value
-//! both in an `HttpOnly`, `SameSite=Strict` cookie and in the form, compared in constant
-//! time. No server-side session is needed, so any replica can take the post.
+//! The forms carry a double-submit CSRF token (`signin::browser`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -18,6 +15,9 @@ use auth_common::service::db::blocking;
 
 use crate::domain::UserId;
 use crate::error::ApiError;
+use crate::signin::browser::{
+    CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable,
+};
 use crate::signin::page::{self, SignIn};
 use crate::signin::request::{AuthorizeRequest, Refused, redirect_to};
 use crate::signin::session::{self, Session};
@@ -25,10 +25,6 @@ use crate::state::AppState;
 use crate::throttle::client_address;
 use crate::tokens::authorization_code::{self, Grant};
 use crate::tokens::oauth_request::FormParams;
-use crate::tokens::refresh::RefreshToken;
-
-/// The cookie of the double-submit token.
-const CSRF_COOKIE: &str = "signin_csrf";
 
 /// `GET /oauth/authorize`: the sign-in page for a valid request.
 #[utoipa::path(
@@ -66,8 +62,9 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
             Err(e) => return unavailable(&e),
         }
     };
-    let Ok(csrf) = RefreshToken::generate().map(RefreshToken::into_string) else {
-        return page::refused(StatusCode::INTERNAL_SERVER_ERROR, "sign-in is unavailable right now");
+    let csrf = match new_csrf() {
+        Ok(csrf) => csrf,
+        Err(page) => return *page,
     };
     let mut response = match session {
         Some(live) => signed_in(&state, &request, live, &csrf).await,
@@ -83,7 +80,7 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
         ),
         None => form(StatusCode::OK, &request, &csrf, "", None),
     };
-    set_cookie(&mut response, CSRF_COOKIE, &csrf, 900, &state);
+    set_cookie(&mut response, CSRF_COOKIE, &csrf, CSRF_SECS, &state);
     response
 }
 
@@ -194,45 +191,6 @@ pub async fn consent(
     }
 }
 
-/// `POST /oauth/logout`: ends the browser's sign-in session. With a `client_id` and one of
-/// its registered redirect URIs as `post_logout_redirect_uri`, back there (with `state`);
-/// otherwise a page that says so. A POST only: a link elsewhere cannot sign anyone out.
-#[utoipa::path(
-    post, path = "/oauth/logout", tag = "sign-in",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "Optional `client_id`, `post_logout_redirect_uri`, `state`"),
-    responses(
-        (status = 200, description = "Signed out: a page", content_type = "text/html"),
-        (status = 303, description = "Signed out: back to the client's registered URI"),
-    )
-)]
-pub async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let Ok(params) = FormParams::new(body.into_inner()) else {
-        return page::refused(StatusCode::BAD_REQUEST, "a parameter was sent more than once");
-    };
-    if let Some(token) = session::cookie(&req, session::COOKIE) {
-        let now = state.clock.now().naive_utc();
-        if let Err(e) = blocking(&state.pool, move |conn| session::end(conn, &token, now)).await {
-            return unavailable(&e);
-        }
-    }
-    let back = params.get("post_logout_redirect_uri").filter(|uri| {
-        params.get("client_id").and_then(|id| state.clients.get(id)).is_some_and(|client| client.redirects_to(uri))
-    });
-    let mut response = match back {
-        Some(uri) => {
-            let pairs: Vec<(&str, &str)> = params.get("state").map(|s| ("state", s)).into_iter().collect();
-            see_other(&redirect_to(uri, &pairs))
-        }
-        None => page::signed_out(),
-    };
-    set_cookie(&mut response, session::COOKIE, "", 0, &state);
-    response
-}
-
 /// Where a signed-in user goes next: the consent page for a third party's client, a code
 /// for one of ours.
 async fn signed_in(state: &AppState, request: &AuthorizeRequest, live: Session, csrf: &str) -> HttpResponse {
@@ -312,19 +270,6 @@ fn refusal(refused: Refused, issuer: &str) -> HttpResponse {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .finish()
-}
-
-fn unavailable(error: &ApiError) -> HttpResponse {
-    log::error!("sign-in failed: {error:#}");
-    page::refused(StatusCode::SERVICE_UNAVAILABLE, "sign-in is unavailable right now; try again in a moment")
-}
-
 /// The parameters of an authorization request (a query or a form), each at most once, and
 /// the request they make; or the page or redirect that refuses them.
 fn checked(
@@ -336,34 +281,4 @@ fn checked(
     let request =
         AuthorizeRequest::check(&params, &state.clients).map_err(|r| Box::new(refusal(r, &state.issuer_url)))?;
     Ok((params, request))
-}
-
-/// The browser's live sign-in session, if its cookie names one.
-async fn live_session(req: &HttpRequest, state: &AppState) -> Result<Option<Session>, ApiError> {
-    let Some(token) = session::cookie(req, session::COOKIE) else { return Ok(None) };
-    let now = state.clock.now().naive_utc();
-    blocking(&state.pool, move |conn| session::find(conn, &token, now)).await
-}
-
-/// Sets cookie `name` for the `/oauth` paths: `HttpOnly`, `Secure` behind HTTPS; the CSRF
-/// token `SameSite=Strict` (only our own pages post it), the session `Lax` (it must come
-/// along on the navigation from a client). `max_age` 0 deletes it.
-fn set_cookie(response: &mut HttpResponse, name: &str, value: &str, max_age: u64, state: &AppState) {
-    let same_site = if name == CSRF_COOKIE { "Strict" } else { "Lax" };
-    let secure = if state.issuer_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{name}={value}; Path=/oauth; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-}
-
-/// Whether the form's token equals the cookie's (both present, constant-time compare).
-fn csrf_matches(req: &HttpRequest, presented: &str) -> bool {
-    match session::cookie(req, CSRF_COOKIE) {
-        #[allow(deprecated)]
-        Some(cookie) if !presented.is_empty() => {
-            aws_lc_rs::constant_time::verify_slices_are_equal(cookie.as_bytes(), presented.as_bytes()).is_ok()
-        }
-        _ => false,
-    }
 }

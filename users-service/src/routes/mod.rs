@@ -8,6 +8,7 @@
 
 pub mod authorize;
 pub mod login;
+pub mod logout;
 pub mod oauth;
 pub mod userinfo;
 pub mod users;
@@ -28,7 +29,8 @@ pub fn table() -> RouteTable {
         ("/oauth/authorize", Method::GET, web::get().to(authorize::authorize_page)),
         ("/oauth/authorize", Method::POST, web::post().to(authorize::sign_in)),
         ("/oauth/consent", Method::POST, web::post().to(authorize::consent)),
-        ("/oauth/logout", Method::POST, web::post().to(authorize::logout)),
+        ("/oauth/logout", Method::GET, web::get().to(logout::end_session_link)),
+        ("/oauth/logout", Method::POST, web::post().to(logout::end_session_form)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
         ("/userinfo", Method::GET, web::get().to(userinfo::userinfo)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),

@@ -36,10 +36,7 @@ pub struct SignIn<'a> {
 /// The sign-in page, with `status`; the form may post to this service only, and the
 /// redirect that follows it may go to `redirect_origin` only.
 pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> HttpResponse {
-    let mut hidden = String::new();
-    for (name, value) in form.fields {
-        hidden.push_str(&format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", attr(value)));
-    }
+    let hidden = hidden_inputs(form.fields);
     let error = form
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", text(e)))
@@ -73,10 +70,7 @@ pub fn consent(
     csrf: &str,
     redirect_origin: &str,
 ) -> HttpResponse {
-    let mut hidden = String::new();
-    for (name, value) in fields {
-        hidden.push_str(&format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", attr(value)));
-    }
+    let hidden = hidden_inputs(fields);
     let items: String = scopes.split(' ').map(|s| format!("<li>{}</li>", text(s))).collect();
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -88,6 +82,30 @@ pub fn consent(
 <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>\
 </main></body></html>",
         client = text(client),
+        csrf = attr(csrf),
+    );
+    html(StatusCode::OK, redirect_origin).body(body)
+}
+
+/// The page that asks whether to sign out: for a request without a hint naming the user
+/// signed in, which a link on any site could make. `client` is the app that asked, if known.
+pub fn confirm_sign_out(
+    client: Option<&str>,
+    fields: &[(&'static str, String)],
+    csrf: &str,
+    redirect_origin: &str,
+) -> HttpResponse {
+    let hidden = hidden_inputs(fields);
+    let who =
+        client.map(|c| format!("<strong>{}</strong> asks", text(c))).unwrap_or_else(|| "You are asked".to_owned());
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign out?</title>\
+<style>{STYLE}</style></head><body><main><h1>Sign out?</h1>\
+<p class=\"client\">{who} to end your sign-in session here. The next sign-in in this browser \
+will ask for your password.</p><form method=\"post\" action=\"/oauth/logout\">{hidden}\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Sign out</button></form>\
+<p>If you did not ask to sign out, close this page: nothing changes.</p></main></body></html>",
         csrf = attr(csrf),
     );
     html(StatusCode::OK, redirect_origin).body(body)
@@ -115,6 +133,14 @@ happening, the application is not set up to sign in here.</p></main></body></htm
         text(why)
     );
     html(status, "").body(body)
+}
+
+/// `fields` as hidden inputs, every value escaped.
+fn hidden_inputs(fields: &[(&'static str, String)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", attr(value)))
+        .collect()
 }
 
 fn html(status: StatusCode, redirect_origin: &str) -> HttpResponseBuilder {

@@ -121,6 +121,7 @@ mod tests {
                 secret: None,
                 scopes: ScopeSet::parse("posts:read posts:write").unwrap(),
                 redirect_uris: vec!["http://localhost:8080/callback".into()],
+                post_logout_redirect_uris: Vec::new(),
                 third_party: false,
             },
             OAuthClient::service_account("svc", "secret-secret-secret", ScopeSet::parse("users:read").unwrap()),

@@ -11,10 +11,10 @@ use users_service::testing::{APP_CLIENT, APP_REDIRECT_URI, TestUsers};
 use crate::helpers::{PASSWORD, spawn_users, spawn_users_with_clock};
 
 /// RFC 7636 appendix B.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-fn request(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+pub(crate) fn request(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = [
         ("response_type", "code"),
         ("client_id", APP_CLIENT),
@@ -37,7 +37,10 @@ fn request(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
 }
 
 /// The sign-in page for `pairs`: its status, body and CSRF cookie.
-async fn page(users: &TestUsers, pairs: &[(String, String)]) -> (StatusCode, String, Option<String>, Option<String>) {
+pub(crate) async fn page(
+    users: &TestUsers,
+    pairs: &[(String, String)],
+) -> (StatusCode, String, Option<String>, Option<String>) {
     let response = users.client.get(users.url("/oauth/authorize")).query(pairs).send().await.unwrap();
     let status = response.status();
     let location = response.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned());
@@ -52,7 +55,7 @@ async fn page(users: &TestUsers, pairs: &[(String, String)]) -> (StatusCode, Str
 }
 
 /// Posts the form as the page would; the response.
-async fn submit(
+pub(crate) async fn submit(
     users: &TestUsers,
     pairs: &[(String, String)],
     csrf: Option<&str>,
@@ -78,7 +81,7 @@ async fn code_for_alice(users: &TestUsers) -> String {
 }
 
 /// The same, with the request changed by `changes`.
-async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]) -> String {
+pub(crate) async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]) -> String {
     let pairs = request(changes);
     let (status, body, csrf, _) = page(users, &pairs).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -93,7 +96,7 @@ async fn code_for_alice_with(users: &TestUsers, changes: &[(&str, Option<&str>)]
     location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned()
 }
 
-async fn redeem(users: &TestUsers, code: &str, verifier: &str) -> (StatusCode, Value) {
+pub(crate) async fn redeem(users: &TestUsers, code: &str, verifier: &str) -> (StatusCode, Value) {
     let response = users
         .token_request(
             &[
@@ -303,7 +306,7 @@ async fn with_openid_the_app_gets_an_id_token_and_userinfo_answers() {
 }
 
 /// The `signin_session` cookie a response sets, if any.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
+pub(crate) fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -315,7 +318,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 /// Signs alice in for `pairs`; the response to the form and the session cookie.
-async fn sign_in(users: &TestUsers, pairs: &[(String, String)]) -> (reqwest::Response, String) {
+pub(crate) async fn sign_in(users: &TestUsers, pairs: &[(String, String)]) -> (reqwest::Response, String) {
     let (_, _, csrf, _) = page(users, pairs).await;
     let csrf = csrf.unwrap();
     let response = submit(users, pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
@@ -323,7 +326,11 @@ async fn sign_in(users: &TestUsers, pairs: &[(String, String)]) -> (reqwest::Res
     (response, session)
 }
 
-async fn authorize_with_session(users: &TestUsers, pairs: &[(String, String)], session: &str) -> reqwest::Response {
+pub(crate) async fn authorize_with_session(
+    users: &TestUsers,
+    pairs: &[(String, String)],
+    session: &str,
+) -> reqwest::Response {
     users
         .client
         .get(users.url("/oauth/authorize"))
@@ -358,31 +365,7 @@ async fn a_second_sign_in_in_the_same_browser_needs_no_password_until_sign_out()
     let forced = authorize_with_session(&users, &request(&[("prompt", Some("login"))]), &session).await;
     assert_eq!(forced.status(), StatusCode::OK);
 
-    // Signing out ends it, here and at every replica (it is in the database).
-    let out = users
-        .client
-        .post(users.url("/oauth/logout"))
-        .header(COOKIE, format!("signin_session={session}"))
-        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", APP_REDIRECT_URI), ("state", "bye")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert_eq!(out.headers()[LOCATION], format!("{APP_REDIRECT_URI}?state=bye").as_str());
-    let after = authorize_with_session(&users, &pairs, &session).await;
-    assert_eq!(after.status(), StatusCode::OK, "the sign-in page again");
-    let none = authorize_with_session(&users, &request(&[("prompt", Some("none"))]), &session).await;
-    assert!(none.headers()[LOCATION].to_str().unwrap().contains("error=login_required"));
-    // A post-logout URI the client has not registered is not followed.
-    let elsewhere = users
-        .client
-        .post(users.url("/oauth/logout"))
-        .form(&[("client_id", APP_CLIENT), ("post_logout_redirect_uri", "https://evil.example/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(elsewhere.status(), StatusCode::OK);
-    assert!(elsewhere.headers().get(LOCATION).is_none());
+    // Signing out ends it: see logout.rs.
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod keys;
 mod login;
+mod logout;
 mod oauth;
 mod refresh;
 mod startup;

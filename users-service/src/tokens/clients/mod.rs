@@ -2,6 +2,8 @@
 //! applications that sign users in with the authorization code grant; and client
 //! authentication at the token endpoint.
 
+pub mod registration;
+
 use std::fmt;
 
 use auth_common::token::scope::ScopeSet;
@@ -49,6 +51,9 @@ pub struct OAuthClient {
     /// Where the authorization endpoint may send its users back, compared exactly
     /// (RFC 9700 §4.1.3). None: a service account, which cannot sign users in.
     pub redirect_uris: Vec<String>,
+    /// Where the end-session endpoint may send its users after signing out; empty: its
+    /// redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
     /// An app run by someone else: the sign-in asks the user to consent to its scopes.
     pub third_party: bool,
 }
@@ -61,6 +66,7 @@ impl OAuthClient {
             secret: Some(ClientSecret::new(secret)),
             scopes,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
             third_party: false,
         }
     }
@@ -68,6 +74,17 @@ impl OAuthClient {
     /// Whether `uri` is one of its redirect URIs, byte for byte.
     pub fn redirects_to(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|registered| registered == uri)
+    }
+
+    /// Whether the end-session endpoint may send a user to `uri`, byte for byte: one of
+    /// its post-logout redirect URIs, or of its redirect URIs when it lists none.
+    pub fn returns_after_logout_to(&self, uri: &str) -> bool {
+        let listed = if self.post_logout_redirect_uris.is_empty() {
+            &self.redirect_uris
+        } else {
+            &self.post_logout_redirect_uris
+        };
+        listed.iter().any(|registered| registered == uri)
     }
 }
 
@@ -118,6 +135,7 @@ mod tests {
                 secret: None,
                 scopes: ScopeSet::parse("posts:read").unwrap(),
                 redirect_uris: vec!["http://localhost/cb".into()],
+                post_logout_redirect_uris: Vec::new(),
                 third_party: false,
             },
         ])
