@@ -2,8 +2,8 @@
 // origin as the APIs (the gateway). Plain JavaScript, no library, no build step.
 //
 // Where things are kept:
-//   - the PKCE verifier and the state: in sessionStorage, only across the redirect to the
-//     sign-in page and back, and removed as soon as the page reads them on return;
+//   - the PKCE verifier, the state and the nonce: in sessionStorage, only across the
+//     redirect to the sign-in page and back, and removed as soon as the page reads them;
 //   - the tokens: in the variables of this closure, nowhere else (never localStorage or
 //     sessionStorage, never a cookie): a reload forgets them.
 // Every value from a server is put into the page as text (textContent), never as HTML.
@@ -11,7 +11,9 @@
 
 (() => {
   const CLIENT_ID = 'explorer';
-  const SCOPE = 'posts:read posts:write users:read';
+  // `openid profile`: an ID token for this page, about the user (OpenID Connect); the rest
+  // are the access token's, for the APIs.
+  const SCOPE = 'openid profile posts:read posts:write users:read';
   const FLOW_KEY = 'explorer.signin';
   const REDIRECT_URI = new URL('/', window.location.href).href;
 
@@ -122,7 +124,7 @@
     ];
     for (const line of lines) facts.append(el('li', { text: line }));
     entry.append(facts);
-    return { response, body };
+    return { response, body, text };
   }
 
   function failure(label, result) {
@@ -136,14 +138,16 @@
   async function signIn() {
     const verifier = randomString(32); // 43 characters, RFC 7636 §4.1
     const state = randomString(16);
+    const nonce = randomString(16); // comes back inside the ID token: it was made for this sign-in
     const challenge = base64url(await sha256(verifier));
-    sessionStorage.setItem(FLOW_KEY, JSON.stringify({ verifier, state }));
+    sessionStorage.setItem(FLOW_KEY, JSON.stringify({ verifier, state, nonce }));
     const query = new URLSearchParams({
       response_type: 'code',
       client_id: CLIENT_ID,
       redirect_uri: REDIRECT_URI,
       scope: SCOPE,
       state,
+      nonce,
       code_challenge: challenge,
       code_challenge_method: 'S256',
     });
@@ -182,23 +186,28 @@
       'users-service checked the code: single use, at most 60 s old, issued to this client for this redirect URI, '
         + 'and the SHA-256 of the code_verifier sent now equals the code_challenge sent before sign-in (PKCE)',
       `it signed an access token (${body.expires_in} s) and issued a refresh token; this page keeps both in memory only`,
+      body.id_token ? 'and, for the scope openid, an ID token: who signed in, for this page (OpenID Connect)' : 'no ID token',
     ]);
     if (!result.response.ok) throw failure('Exchanging the code', result);
-    await useTokens(result.body, 'signed in');
+    await useTokens(result.body, 'signed in', flow.nonce);
   }
 
   // --- the token --------------------------------------------------------------------------
 
-  async function useTokens(body, how) {
+  async function useTokens(body, how, nonce) {
+    const before = tokens;
     tokens = {
       access: body.access_token,
-      refresh: body.refresh_token || (tokens && tokens.refresh),
+      refresh: body.refresh_token || (before && before.refresh),
       scope: body.scope,
+      // A refresh brings no new ID token: the one from sign-in stays (it names the user
+      // at sign-out).
+      id: body.id_token ? { jwt: body.id_token, nonce, access: body.access_token } : before && before.id,
     };
     signedIn(true);
     problem('');
     showToken();
-    await showKey();
+    await showKeys();
     say(`${how}: access token ${tokens.scope ? `for ${tokens.scope}` : ''} shown below`);
   }
 
@@ -254,25 +263,20 @@
     $('lifetime-detail').textContent = `${duration(total)} in all, until ${when(exp)}`;
   }
 
-  /** Which published key signed the token, and whether its signature checks out here. */
-  async function showKey() {
-    const box = $('key');
-    box.replaceChildren(el('p', { text: 'looking the key up…' }));
-    const { header, parts } = tokens.decoded;
+  /** The JWKS, fetched (and logged) once per new token. */
+  async function publishedKeys() {
     const result = await call('Public keys', '/.well-known/jwks.json', { method: 'GET' }, (response, body) => [
       `users-service published ${body.keys.length} key(s); caching: ${response.headers.get('Cache-Control') || 'none said'}`,
       'posts-service keeps a copy of these keys and verifies every token itself with them',
     ]);
-    if (!result.response.ok) {
-      box.replaceChildren(el('p', { class: 'bad', text: 'the JWKS could not be loaded' }));
-      return;
-    }
-    const keys = result.body.keys || [];
+    return result.response.ok ? (result.body.keys || []) : null;
+  }
+
+  /** Which of `keys` signed the JWT `decoded`, and whether its signature checks out here. */
+  async function signer(keys, decoded) {
+    const { header, parts } = decoded;
     const index = keys.findIndex((k) => k.kid === header.kid);
-    if (index < 0) {
-      box.replaceChildren(el('p', { class: 'bad', text: `no published key has kid ${header.kid}` }));
-      return;
-    }
+    if (index < 0) return { index, verified: false };
     const jwk = keys[index];
     let verified = false;
     try {
@@ -283,12 +287,71 @@
     } catch (_) {
       verified = false;
     }
-    box.replaceChildren(
-      el('p', {}, 'kid ', el('code', { id: 'kid', text: jwk.kid })),
-      el('p', { text: `${jwk.kty} ${jwk.alg || header.alg}, key ${index + 1} of ${keys.length} in /.well-known/jwks.json` }),
-      el('p', { id: 'signature', class: verified ? 'good' : 'bad',
-        text: verified ? 'signature verified in this browser with that public key'
-          : 'the signature does NOT verify with that key' }));
+    return { index, jwk, verified };
+  }
+
+  async function showKeys() {
+    const box = $('key');
+    box.replaceChildren(el('p', { text: 'looking the key up…' }));
+    const keys = await publishedKeys();
+    if (!keys) {
+      box.replaceChildren(el('p', { class: 'bad', text: 'the JWKS could not be loaded' }));
+      return;
+    }
+    const { header } = tokens.decoded;
+    const found = await signer(keys, tokens.decoded);
+    if (found.index < 0) {
+      box.replaceChildren(el('p', { class: 'bad', text: `no published key has kid ${header.kid}` }));
+    } else {
+      box.replaceChildren(
+        el('p', {}, 'kid ', el('code', { id: 'kid', text: found.jwk.kid })),
+        el('p', { text: `${found.jwk.kty} ${found.jwk.alg || header.alg}, key ${found.index + 1} of ${keys.length} in /.well-known/jwks.json` }),
+        el('p', { id: 'signature', class: found.verified ? 'good' : 'bad',
+          text: found.verified ? 'signature verified in this browser with that public key'
+            : 'the signature does NOT verify with that key' }));
+    }
+    await showIdToken(keys);
+  }
+
+  const ID_MEANINGS = {
+    iss: 'issuer: users-service, as for the access token',
+    sub: 'subject: the user, by id (the same as the access token\'s)',
+    aud: 'audience: this page (the client id): the ID token is for the app, never for an API',
+    azp: 'authorized party: the client it was issued to',
+    exp: 'expires: the app should not take it as fresh sign-in proof after this',
+    iat: 'issued at',
+    auth_time: 'when you typed your password (a session cookie may spare it later)',
+    nonce: 'the random value this page sent with the sign-in request, echoed',
+    at_hash: 'the left half of the SHA-256 of the access token issued with it',
+    preferred_username: 'your username (scope profile)',
+  };
+
+  /** The ID token: its claims and the checks an OpenID Connect client makes on it. */
+  async function showIdToken(keys) {
+    const area = $('id-token-area');
+    area.hidden = !tokens.id;
+    if (!tokens.id) return;
+    const decoded = decodeJwt(tokens.id.jwt);
+    const { claims } = decoded;
+    const found = await signer(keys, decoded);
+    const atHash = base64url((await sha256(tokens.id.access)).slice(0, 16));
+    const checks = [
+      [found.verified, `signature: verified with the published key ${decoded.header.kid}, as the access token's`],
+      [claims.aud === CLIENT_ID, `aud is ${JSON.stringify(claims.aud)}: this page's client id`],
+      [claims.nonce === tokens.id.nonce, 'nonce equals the one this page sent: this token answers this sign-in, not a replayed one'],
+      [claims.at_hash === atHash, 'at_hash matches the access token received with it'],
+    ];
+    $('id-checks').replaceChildren(...checks.map(([ok, text]) => el('li', { class: ok ? 'good' : 'bad', text: `${ok ? '✓' : '✗'} ${text}` })));
+    const rows = $('id-claims');
+    rows.replaceChildren();
+    for (const [name, value] of Object.entries(claims)) {
+      let shown = typeof value === 'string' ? value : JSON.stringify(value);
+      if (TIMES.has(name) && typeof value === 'number') shown = `${value} (${when(value)})`;
+      rows.append(el('tr', {},
+        el('th', { scope: 'row' }, el('code', { text: name })),
+        el('td', {}, el('code', { text: shown })),
+        el('td', { text: ID_MEANINGS[name] || '' })));
+    }
   }
 
   async function refresh() {
@@ -305,6 +368,7 @@
 
   async function signOut() {
     const refreshToken = tokens && tokens.refresh;
+    const idToken = tokens && tokens.id && tokens.id.jwt;
     forget();
     if (refreshToken) {
       const form = new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: CLIENT_ID });
@@ -315,11 +379,25 @@
       if (!result.response.ok) throw failure('Revoking the refresh token', result);
     }
     // The sign-in session at users-service (its HttpOnly cookie, which this page cannot
-    // read): ended too, so the next sign-in asks for the password again.
+    // read): ended too, so the next sign-in asks for the password again. The ID token is
+    // the proof that this page is asking for its own user (OpenID Connect RP-Initiated
+    // Logout); without it, users-service would ask the user first.
+    const form = new URLSearchParams({ client_id: CLIENT_ID });
+    if (idToken) form.set('id_token_hint', idToken);
     const result = await call('End the sign-in session', '/oauth/logout', {
-      method: 'POST', body: new URLSearchParams({ client_id: CLIENT_ID }), credentials: 'same-origin',
-    }, () => ['users-service ended the sign-in session of this browser and cleared its cookie']);
+      method: 'POST', body: form, credentials: 'same-origin',
+    }, () => [
+      'users-service checked the id_token_hint (its own signature, issued to this page, for the user signed in)',
+      'and ended the sign-in session of this browser and cleared its cookie',
+    ]);
     if (!result.response.ok) throw failure('Ending the sign-in session', result);
+    if (!result.text.includes('You are signed out')) {
+      // No valid hint for the user signed in there (another user signed in since, in
+      // another tab): users-service asks the user itself, on its own page.
+      problem('users-service did not end its sign-in session without asking you: '
+        + 'open /oauth/logout in this browser to confirm there.');
+      return;
+    }
     say('signed out: tokens forgotten, refresh token revoked, sign-in session ended');
   }
 
@@ -334,6 +412,7 @@
     window.clearInterval(ticker);
     signedIn(false);
     $('posts').replaceChildren();
+    $('id-token-area').hidden = true;
     $('signin').focus();
   }
 

@@ -45,7 +45,7 @@ fi
 clients="posts-service:$posts_secret:users:read"
 if [[ $gateway_addr != off ]]; then
     gateway_port=${gateway_addr##*:}
-    clients+=";explorer::posts:read posts:write users:read"
+    clients+=";explorer::openid profile posts:read posts:write users:read"
     clients+=" redirect_uri=http://localhost:$gateway_port/ redirect_uri=http://127.0.0.1:$gateway_port/"
 fi
 

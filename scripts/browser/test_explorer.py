@@ -145,8 +145,16 @@ def sign_in(x):
     session, local, cookie = x.storage()
     assert (session, local) == (0, 0), f"sessionStorage {session} items, localStorage {local}: expected none"
     assert "eyJ" not in cookie, "a token in a readable cookie"
+    # The ID token (scope openid): shown with the checks an OpenID Connect client makes.
+    x.wait.until(lambda d: not d.find_element(By.ID, "id-token-area").get_attribute("hidden"))
+    checks = [li.text for li in x.d.find_elements(By.CSS_SELECTOR, "#id-checks li")]
+    assert len(checks) == 4 and all(c.startswith("\u2713") for c in checks), checks
+    id_claims = {row.find_element(By.CSS_SELECTOR, "th").text: row.find_elements(By.CSS_SELECTOR, "td")[0].text
+                 for row in x.d.find_elements(By.CSS_SELECTOR, "#id-claims tr")}
+    assert id_claims.get("aud") == "explorer" and id_claims.get("sub") == claims["sub"], id_claims
+    assert id_claims.get("preferred_username") == USERNAME and "nonce" in id_claims, id_claims
     x.shot("02-signed-in")
-    return f"kid {header['kid']}, sub {claims['sub']}, {second}"
+    return f"kid {header['kid']}, sub {claims['sub']}, {second}; ID token: {len(checks)} checks passed"
 
 
 def create_and_list_posts(x):
@@ -195,12 +203,16 @@ def sign_out(x):
     assert x.d.find_element(By.ID, "signed-in").get_attribute("hidden") is not None
     ended, revoked = x.calls()[0], x.calls()[1]
     assert ended.startswith("End the sign-in session") and "\n200 OK" in ended, ended
+    assert "id_token_hint" in ended, ended
     assert revoked.startswith("Revoke") and "\n200 OK" in revoked, revoked
     x.shot("04-signed-out")
     # The page forgot its tokens: a reload shows the sign-in button, nothing else.
     x.d.refresh()
     x.by("#signin")
     assert x.d.find_element(By.ID, "signed-in").get_attribute("hidden") is not None
+    # The sign-in session ended without a question: signing in again asks for the password.
+    x.to_sign_in_page()
+    x.by("#password")
     return "tokens forgotten, refresh token revoked, sign-in session ended (the next sign-in asks for the password)"
 
 
@@ -240,11 +252,12 @@ def unregistered_redirect(x):
 STEPS = [
     ("wrong password: the sign-in page says so, and stays", wrong_password),
     ("sign in: back on /, the token's header, claims, key (signature verified) and a ticking lifetime; "
-     "no token in storage", sign_in),
+     "the ID token with its checks; no token in storage", sign_in),
     ("create a post, then list posts with their authors; one users-service call for the list, none for the post",
      create_and_list_posts),
     ("refresh: a new access token", refresh),
-    ("sign out: tokens forgotten, the refresh token revoked, the sign-in session ended", sign_out),
+    ("sign out: tokens forgotten, the refresh token revoked, the sign-in session ended by the ID token hint",
+     sign_out),
     ("a tampered state: the page refuses the callback, exchanges nothing", tampered_state),
     ("a redirect URI not registered: the authorize page refuses, no redirect", unregistered_redirect),
 ]

@@ -140,9 +140,10 @@ class FormReader(HTMLParser):
             self.in_form = False
 
 
-def sign_in(authorization_url: str) -> str:
+def sign_in(authorization_url: str) -> tuple[str, requests.Session]:
     """The user's browser: the page, the form posted with the credentials and the page's
-    cookies, the redirect not followed. Returns its Location."""
+    cookies, the redirect not followed. Returns its Location, and the browser (its cookies:
+    the sign-in session)."""
     browser = requests.Session()
     page = browser.get(authorization_url, timeout=TIMEOUT, allow_redirects=False)
     if page.status_code != 200:
@@ -157,7 +158,7 @@ def sign_in(authorization_url: str) -> str:
     answer = browser.post(urljoin(page.url, form.action), data=fields, timeout=TIMEOUT, allow_redirects=False)
     if answer.status_code != 303 or "Location" not in answer.headers:
         raise AssertionError(f"POST the sign-in form: {answer.status_code} {answer.text[:300]}")
-    return answer.headers["Location"]
+    return answer.headers["Location"], browser
 
 
 def describe(error: BaseException) -> str:
@@ -219,7 +220,7 @@ def code_flow(label: str, rp: RelyingParty, auth_method: str) -> dict | None:
         failed(f"{label}: authlib builds the authorization URL", describe(error))
         return None
     try:
-        location = sign_in(request["url"])
+        location, browser = sign_in(request["url"])
         if not location.startswith(REDIRECT_URI + "?") or "code=" not in location:
             raise AssertionError(f"redirected to {location}")
         passed("sign-in page: form posted with its csrf field and cookie, 303 to the redirect URI with a code")
@@ -284,7 +285,42 @@ def code_flow(label: str, rp: RelyingParty, auth_method: str) -> dict | None:
         passed("refresh through the session (refresh_token grant): new access token, rotated refresh token")
     except Exception as error:  # noqa: BLE001
         failed(f"{label}: authlib's refresh_token()", describe(error))
-    return {"rp": rp, "token": token, "nonce": request["nonce"]}
+    return {"rp": rp, "token": token, "nonce": request["nonce"], "browser": browser}
+
+
+def still_signed_in(rp: RelyingParty, browser: requests.Session) -> bool:
+    """Whether `browser` gets a code with prompt=none (no page may be shown)."""
+    request = rp.create_authorization_url(REDIRECT_URI, prompt="none")
+    answer = browser.get(request["url"], timeout=TIMEOUT, allow_redirects=False)
+    return "code=" in answer.headers.get("Location", "")
+
+
+def rp_initiated_logout(flow: dict) -> None:
+    """OpenID Connect RP-Initiated Logout as a relying party does it: the browser sent to
+    the discovery document's end_session_endpoint with the ID token as id_token_hint, a
+    post_logout_redirect_uri and a state (as openid-client's endSessionUrl builds it)."""
+    step("RP-Initiated Logout at the end_session_endpoint")
+    rp, browser, token = flow["rp"], flow["browser"], flow["token"]
+    endpoint = rp.load_server_metadata()["end_session_endpoint"]
+    if not still_signed_in(rp, browser):
+        failed("before sign-out, prompt=none gets a code", "it did not")
+        return
+    asked = browser.get(endpoint, timeout=TIMEOUT, allow_redirects=False)
+    if asked.status_code == 200 and "Sign out?" in asked.text and still_signed_in(rp, browser):
+        passed("without id_token_hint: a page asks the user first, and nothing ends until they answer")
+    else:
+        failed("without id_token_hint the user is asked first", f"{asked.status_code} {asked.text[:200]}")
+    query = {"id_token_hint": token["id_token"], "post_logout_redirect_uri": REDIRECT_URI, "state": "logout-state"}
+    answer = browser.get(endpoint, params=query, timeout=TIMEOUT, allow_redirects=False)
+    back = answer.headers.get("Location", "")
+    if answer.status_code == 303 and back == f"{REDIRECT_URI}?state=logout-state":
+        passed(f"GET {endpoint} with id_token_hint: 303 to the post_logout_redirect_uri with the state")
+    else:
+        failed("the end_session_endpoint signs out with id_token_hint", f"{answer.status_code} {back}")
+    if still_signed_in(rp, browser):
+        failed("after sign-out, prompt=none gets login_required", "it still got a code")
+    else:
+        passed("after sign-out, the same browser is signed out: prompt=none answers login_required")
 
 
 def claims_options(rp: RelyingParty, audience: str) -> dict:
@@ -341,6 +377,7 @@ def main() -> int:
     confidential = code_flow("confidential", confidential_rp, "client_secret_basic")
     if public and confidential:
         negative_checks(public, confidential)
+        rp_initiated_logout(public)
     else:
         failed("the refusals are checked", "a code flow did not complete")
     return 1 if failures else 0
