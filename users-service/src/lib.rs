@@ -18,6 +18,7 @@ pub mod routes;
 pub mod signin;
 pub mod startup;
 pub mod state;
+pub mod sweeper;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod throttle;

@@ -73,7 +73,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         trust_forwarded_for: config.trust_forwarded_for,
         clock,
     });
-    let failure_sweeper = crate::throttle::spawn_sweeper(state.pool.clone(), state.clock.clone());
+    let sweeper = crate::sweeper::spawn_sweeper(state.pool.clone(), state.clock.clone());
     let shared =
         SharedData { metrics, verifier, readiness: web::Data::new(Readiness::default().database(state.pool.clone())) };
     let settings = ServerSettings {
@@ -92,7 +92,7 @@ pub async fn build_with_listener(config: Config, listener: TcpListener, clock: C
         .with_background(key_reloader)
         .with_background(hangup_listener)
         .with_background(memory_releaser)
-        .with_background(failure_sweeper))
+        .with_background(sweeper))
 }
 
 /// The signing keys from the database, opened with the key-encryption key.

@@ -78,3 +78,32 @@ pub fn cookie(req: &actix_web::HttpRequest, name: &str) -> Option<String> {
         .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::models::NewUser;
+
+    #[test]
+    fn sessions_are_found_while_live_and_swept_an_hour_after_they_end_or_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(dir.path().join("sessions.db").to_str().unwrap(), 1).unwrap();
+        let conn = &mut pool.get().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let user = NewUser { username: "alice", email: "a@example.com", password_hash: "x", created_at: now };
+        let user = UserId::new(crate::db::users::insert(conn, &user).unwrap().id);
+        let minutes = chrono::Duration::minutes;
+        let expiring = start(conn, user, now, 600).unwrap();
+        let ended = start(conn, user, now, 86_400).unwrap();
+        let live = start(conn, user, now, 86_400).unwrap();
+        assert_eq!(find(conn, &expiring, now).unwrap(), Some(Session { user, auth_time: now }));
+        assert_eq!(find(conn, &expiring, now + minutes(10)).unwrap(), None, "expired");
+        end(conn, &ended, now).unwrap();
+        assert_eq!(find(conn, &ended, now).unwrap(), None, "ended");
+        assert_eq!(find(conn, "not a session", now).unwrap(), None);
+
+        assert_eq!(sweep(conn, now + minutes(59)).unwrap(), 0, "within the hour both stay");
+        assert_eq!(sweep(conn, now + minutes(71)).unwrap(), 2, "the expired and the ended one");
+        assert!(find(conn, &live, now + minutes(71)).unwrap().is_some(), "a live session stays");
+    }
+}

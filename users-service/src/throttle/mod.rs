@@ -20,7 +20,7 @@
 //! counting at once lose nothing; a success deletes the name's row only if the check saw
 //! one, so an ordinary login costs no write. Times come from the service's [`Clock`].
 //! Counters whose window and lockout have passed are swept every minute by
-//! [`spawn_sweeper`] (on each replica; the deletes are idempotent). The revocation rate
+//! `crate::sweeper` (on each replica; the deletes are idempotent). The revocation rate
 //! limit is the exception: it stays in memory, per process (governor), so with N replicas
 //! an address gets N times 30 revocations a minute; the gateway's per-address limit on
 //! `/oauth/revoke` comes before it.
@@ -51,7 +51,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::error::{ApiError, ApiResult};
 pub use failures::Policy;
 use failures::{Found, Key};
-pub use sweeper::{spawn_sweeper, sweep};
+pub use sweeper::sweep;
 
 /// One name from one address: five tries, then 30 s, doubling up to 15 minutes.
 const PER_NAME: Policy =
