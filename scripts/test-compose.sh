@@ -8,11 +8,17 @@
 #    pullable).
 # 2. `docker compose up --build --wait` on this repository's own docker-compose.yml and
 #    Dockerfile, under a project name of its own so it touches no other stack.
-# 3. Through the gateway: scripts/demo.sh; then tables and rows in both PostgreSQL
+# 3. Through the gateway: scripts/demo.sh; the explorer page at / with the headers the
+#    gateway template gives it, its client's registered redirect URIs and scopes at
+#    /oauth/authorize (an unregistered redirect URI refused on the page, no redirect), and
+#    the page itself in headless Chromium (scripts/test-explorer.sh, screenshots in
+#    target/explorer-screenshots-compose/); then tables and rows in both PostgreSQL
 #    databases, the signing keys among them, sealed, and the generated key-encryption
 #    key given to users-service alone; a user, a post, a refresh token and an access token
 #    made before `down` + `up --build` all still work after it, with the same signing
-#    keys (from PostgreSQL: users-service has no volume) and the same key-encryption key;
+#    keys (from PostgreSQL: users-service has no volume) and the same key-encryption key,
+#    and an `explorer` entry with old scopes added to the stored oauth-clients gives way
+#    to the current registration (another client added with it is kept);
 #    scripts/rotate-keys.sh --compose under a short load with zero failed requests; two
 #    users-service replicas (`--scale users-service=2`): both healthy, both publishing the
 #    same keys, a rotation made on one seen by the other, both given requests by the
@@ -37,6 +43,11 @@ export JWKS_MAX_AGE_SECS=${JWKS_MAX_AGE_SECS:-6}
 unset PUBLIC_URL APP_ENV DATABASE_URL
 gateway=http://127.0.0.1:$GATEWAY_PORT
 max_image_mb=60
+# The explorer client as the `secrets` one-shot registers it (PUBLIC_URL is unset above,
+# so compose's default, http://localhost:$GATEWAY_PORT, is its first redirect URI).
+explorer_scopes="openid profile posts:read posts:write users:read"
+explorer_redirects=("http://localhost:$GATEWAY_PORT/" "http://127.0.0.1:$GATEWAY_PORT/")
+explorer_shots=target/explorer-screenshots-compose
 
 # shellcheck source=scripts/lib/checks.sh
 source scripts/lib/checks.sh
@@ -98,6 +109,47 @@ login() {
     call POST "$gateway/auth/login" -H 'content-type: application/json' \
         -d "{\"username\":\"$1\",\"password\":\"$password\"}"
 }
+# get_with_headers URL [curl args…]: sets $status and $body, the headers in $tmp/headers.
+get_with_headers() {
+    local url=$1
+    shift
+    : >"$tmp/headers"
+    rm -f "$tmp/body"
+    status=$(curl -sS --max-time 10 -D "$tmp/headers" -o "$tmp/body" -w '%{http_code}' "$url" "$@" 2>"$tmp/curl.err") ||
+        status=000
+    body=$(cat "$tmp/body" "$tmp/curl.err" 2>/dev/null || true)
+}
+# header NAME: that header of the last get_with_headers answer (empty when absent).
+header() {
+    { grep -i -m1 "^$1:" "$tmp/headers" || true; } | cut -d : -f 2- | sed 's/^ *//; s/\r$//'
+}
+# authorize CLIENT REDIRECT_URI SCOPE: GET /oauth/authorize through the gateway as a
+# client doing the code flow with PKCE sends it (RFC 7636's example S256 challenge: no
+# code is exchanged here); sets what get_with_headers sets.
+authorize() {
+    get_with_headers "$gateway/oauth/authorize" -G --data-urlencode response_type=code \
+        --data-urlencode "client_id=$1" --data-urlencode "redirect_uri=$2" --data-urlencode "scope=$3" \
+        --data-urlencode code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM \
+        --data-urlencode code_challenge_method=S256 --data-urlencode "state=test-compose-$RANDOM"
+}
+# sign_in_page CLIENT SCOPE: the last answer is users-service's sign-in form for CLIENT,
+# asking for SCOPE (which the page lists in byte order), and no redirect.
+sign_in_page() {
+    local listed
+    listed=$(tr ' ' '\n' <<<"$2" | LC_ALL=C sort | paste -sd ' ')
+    [[ $status == 200 && -z $(header location) && $body == *"<title>Sign in</title>"* &&
+        $body == *'name="password"'* && $body == *"to continue to <strong>$1</strong>, which asks for: $listed<"* ]]
+}
+# explorer_registered: the explorer client asking for its scopes gets the sign-in page at
+# each of its redirect URIs. Prints what went wrong; nothing when all is well.
+explorer_registered() {
+    local uri
+    for uri in "${explorer_redirects[@]}"; do
+        authorize explorer "$uri" "$explorer_scopes"
+        sign_in_page explorer "$explorer_scopes" ||
+            echo "redirect_uri=$uri: $status, Location '$(header location)'; $(head -c 300 <<<"$body")"
+    done
+}
 
 step "Docker engine and base images"
 bash scripts/docker-engine.sh
@@ -151,6 +203,65 @@ if USERS_URL=$gateway POSTS_URL=$gateway scripts/demo.sh >"$tmp/demo.log" 2>&1; 
 else
     tail -20 "$tmp/demo.log"
     fail "demo.sh through the gateway"
+fi
+
+step "the explorer page at / and its client at /oauth/authorize, through the gateway"
+# Every header the gateway template adds to the explorer's files (`location /explorer/`,
+# where `/` is rewritten to), as the template writes it; X-Request-Id, made per request,
+# only present.
+want_headers=$(python3 - deploy/nginx/templates/gateway.conf.template <<'EOF'
+import re, sys
+block = re.search(r"^\s*location /explorer/ \{\n(.*?)^\s*\}", open(sys.argv[1]).read(), re.M | re.S).group(1)
+for name, value in re.findall(r'^\s*add_header\s+(\S+)\s+("[^"]*"|\S+)\s+always;', block, re.M):
+    if "$" not in value:
+        print(f"{name}: {value.strip(chr(34))}")
+EOF
+) || true
+get_with_headers "$gateway/"
+wrong=()
+while IFS= read -r line; do
+    got=$(header "${line%%: *}")
+    [[ $got == "${line#*: }" ]] || wrong+=("${line%%: *}: '$got'")
+done <<<"$want_headers"
+[[ $(header content-type) == text/html* ]] || wrong+=("Content-Type: '$(header content-type)', not text/html")
+[[ -n $(header x-request-id) ]] || wrong+=("no X-Request-Id")
+[[ $body == *'<script src="/explorer/explorer.js"'* ]] || wrong+=("the page does not load /explorer/explorer.js")
+if [[ $status == 200 && $want_headers == *Content-Security-Policy:* && ${#wrong[@]} == 0 ]]; then
+    pass "GET / serves the explorer page with the template's headers: $(cut -d : -f 1 <<<"$want_headers" | paste -sd ' ')"
+else
+    fail "GET / through the gateway: $status, not the explorer page with the headers of its template" \
+        "$(printf '%s\n' "${wrong[@]}" "what the template adds in location /explorer/:" "$want_headers")"
+fi
+problems=$(explorer_registered)
+if [[ -z $problems ]]; then
+    pass "GET /oauth/authorize, client explorer, PKCE S256, scope $explorer_scopes: the sign-in page at each registered redirect URI (${explorer_redirects[*]})"
+else
+    fail "the explorer client's registration at /oauth/authorize" "$problems"
+fi
+for uri in "$gateway/evil" "http://127.0.0.1:$GATEWAY_PORT/callback" "http://localhost:$((GATEWAY_PORT + 1))/"; do
+    authorize explorer "$uri" posts:read
+    if [[ $status == 400 && -z $(header location) && $body == *"redirect_uri is not registered"* ]]; then
+        pass "GET /oauth/authorize, client explorer, unregistered redirect URI $uri: 400 on the page, no Location"
+    else
+        fail "client explorer with the unregistered redirect URI $uri: $status, Location '$(header location)'" \
+            "$(head -c 400 <<<"$body")"
+    fi
+done
+
+step "the explorer in headless Chromium: scripts/test-explorer.sh against $gateway/"
+# It installs chromium, chromium-driver and Selenium when missing. This run's screenshots only.
+rm -rf "$explorer_shots"
+start=$SECONDS
+if EXPLORER_URL=$gateway/ EXPLORER_SCREENSHOTS=$explorer_shots scripts/test-explorer.sh >"$tmp/explorer.log" 2>&1; then
+    pass "test-explorer.sh through the compose gateway, $(grep -m1 '^test-explorer:' "$tmp/explorer.log" || echo 'no summary line') ($((SECONDS - start)) s; screenshots in $explorer_shots/)"
+else
+    explorer_rc=$?
+    fail "test-explorer.sh through the compose gateway: exit $explorer_rc, $(grep -m1 '^test-explorer:' "$tmp/explorer.log" || echo 'no summary line') (screenshots in $explorer_shots/)" \
+        "$(grep -A 4 '^FAIL' "$tmp/explorer.log" || true)
+--- the last lines of its output:
+$(tail -15 "$tmp/explorer.log")"
+    echo "      users-service and gateway, the last lines:"
+    docker compose logs --no-color --tail 15 users-service gateway 2>&1 | sed 's/^/      /' || true
 fi
 
 step "tables and rows in both PostgreSQL databases"
@@ -210,6 +321,20 @@ pass "registered $name, logged in, created post $post_id"
 call GET "$gateway/.well-known/jwks.json"
 kids_before=$(json '" ".join(sorted(k["kid"] for k in j["keys"]))')
 
+# An installation made before: the stored oauth-clients has an `explorer` entry of its
+# own, with an older registration's scopes (no openid, no profile), and a client added by
+# hand. The next start must register the explorer as it is now, and keep that client and
+# the posts-service entry as they are.
+old_explorer="explorer::posts:read posts:write users:read redirect_uri=${explorer_redirects[0]} redirect_uri=${explorer_redirects[1]}"
+kept_client="kept-app::posts:read redirect_uri=http://127.0.0.1:$GATEWAY_PORT/kept"
+if out=$(docker compose run --rm --no-deps -T secrets /bin/sh -euc \
+    'cd /secrets && printf ";%s;%s\n" "$1" "$2" >>oauth-clients && stat -c "%a %u" oauth-clients' \
+    sh "$old_explorer" "$kept_client" 2>&1); then
+    pass "added to the stored oauth-clients (mode, uid: $(tail -1 <<<"$out")): an old $old_explorer; $kept_client"
+else
+    fail "could not add an old explorer entry to the stored oauth-clients" "$out"
+fi
+
 step "docker compose down, then up --build --wait (no -v: the volumes stay)"
 docker compose down --timeout 10 >/dev/null 2>&1
 if docker compose up --build --detach --wait --wait-timeout 300 >"$tmp/up2.log" 2>&1; then
@@ -250,6 +375,27 @@ if [[ $status == 200 ]]; then
     pass "the refresh token issued before the restart is accepted (and rotated)"
 else
     fail "refresh after the restart" "$status $body"
+fi
+# With the old entry, `openid` is refused: a 303 back to the page with error=invalid_scope.
+problems=$(explorer_registered)
+if [[ -z $problems ]]; then
+    pass "the old explorer entry gave way: scope $explorer_scopes gets the sign-in page at ${explorer_redirects[*]}"
+else
+    fail "the explorer's registration after the restart, over an old entry in oauth-clients" \
+        "$problems
+$(docker compose logs --no-color secrets 2>&1 | grep -F explorer || true)"
+fi
+users_copy=$(docker compose run --rm --no-deps -T secrets /bin/sh -c \
+    'stat -c "%a %u" /out/users/oauth-clients && tr ";" "\n" </out/users/oauth-clients | sed "s/^posts-service:[^:]*:/posts-service:<secret>:/"' 2>&1) || true
+explorer_entries=$(grep -c '^[[:space:]]*explorer[[:space:]]*:' <<<"$users_copy" || true)
+authorize kept-app "http://127.0.0.1:$GATEWAY_PORT/kept" posts:read
+if [[ $(head -1 <<<"$users_copy") == "400 10001" && $explorer_entries == 1 ]] &&
+    grep -qxF "explorer::$explorer_scopes redirect_uri=${explorer_redirects[0]} redirect_uri=${explorer_redirects[1]}" <<<"$users_copy" &&
+    grep -qxF "$kept_client" <<<"$users_copy" && grep -qxF 'posts-service:<secret>:users:read' <<<"$users_copy" &&
+    sign_in_page kept-app posts:read; then
+    pass "users-service's oauth-clients (0400, uid 10001): one explorer entry, the current one; posts-service's and kept-app's as they were (kept-app gets its sign-in page)"
+else
+    fail "users-service's oauth-clients after the restart: $explorer_entries explorer entries; kept-app at /oauth/authorize: $status" "$users_copy"
 fi
 
 step "key rotation under load: scripts/rotate-keys.sh --compose"
