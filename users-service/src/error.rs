@@ -32,7 +32,7 @@ pub enum OAuthError {
     #[error("{0}")]
     UnauthorizedClient(&'static str),
     /// A grant type we do not support.
-    #[error("grant_type must be refresh_token or client_credentials")]
+    #[error("grant_type must be authorization_code, refresh_token or client_credentials")]
     UnsupportedGrantType,
     /// The scope asked for is malformed or beyond what may be granted.
     #[error("{0}")]

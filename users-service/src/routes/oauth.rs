@@ -104,7 +104,11 @@ async fn refresh_grant(
     let scope = requested_scope(params)?;
     let request = RefreshRequest { client_id, scope, max_idle_secs: state.refresh_token_idle_secs };
     let now = state.clock.now().naive_utc();
-    let rotated = blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, now)).await?;
+    // Without client authentication, only a secret-less client's token (RFC 6749 §6).
+    let clients = state.clients.clone();
+    let has_secret = move |id: &str| clients.get(id).is_some_and(|c| c.secret.is_some());
+    let rotated =
+        blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, now, has_secret)).await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
     let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id, "refresh_token")?;
     response.refresh_token = Some(rotated.refresh_token.into_string());

@@ -92,6 +92,9 @@ fn discovery(state: &AppState) -> HttpResponse {
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": true,
             "response_modes_supported": ["query"],
+            // OpenID Connect Discovery §3: omitted, request_uri_parameter_supported means true.
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "userinfo_endpoint": format!("{issuer}/userinfo"),

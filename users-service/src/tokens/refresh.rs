@@ -128,17 +128,27 @@ pub struct RefreshRequest {
 
 /// Spends `presented` and returns its successor, or why not. A refusal never spends the
 /// token, except that presenting a spent token revokes its whole family.
+///
+/// `has_secret` says whether a client id names a client with a secret: when no client
+/// identified itself (`request.client_id` is `None`), only a token of a client without one
+/// (the first-party login, a registered public app) may be refreshed; a confidential
+/// client's token needs that client's authentication (RFC 6749 §6, RFC 9700 §4.14.2), and
+/// the request is `invalid_client`, the token left unspent.
 pub fn rotate(
     conn: &mut DbConnection,
     presented: &str,
     request: &RefreshRequest,
     now: NaiveDateTime,
+    has_secret: impl Fn(&str) -> bool,
 ) -> Result<Rotated, ApiError> {
     let presented_hash = hash(presented);
     let Some(row) = refresh_tokens::find_by_hash(conn, &presented_hash).context("loading a refresh token by hash")?
     else {
         return Err(OAuthError::InvalidGrant("the refresh token is invalid").into());
     };
+    if request.client_id.is_none() && has_secret(&row.client_id) {
+        return Err(OAuthError::InvalidClient.into());
+    }
     check_usable(&row, request, now)?;
     if row.used_at.is_some() {
         return Err(revoke_on_reuse(conn, &row, now));

@@ -6,7 +6,9 @@ use auth_common::clock::TestClock;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{SERVICE_CLIENT, TestUsers, error_of, spawn_users, spawn_users_with_clock};
+use crate::helpers::{
+    PASSWORD, SERVICE_CLIENT, TestUsers, error_of, service_account, spawn_users, spawn_users_with_clock,
+};
 
 async fn refresh(users: &TestUsers, token: &str) -> reqwest::Response {
     users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)], None).await
@@ -142,4 +144,83 @@ async fn a_refresh_token_left_unused_past_the_idle_limit_is_refused_while_use_ke
     let (_, body) = error_of(refresh(&users, &current).await).await;
     assert_eq!(body.error, "invalid_grant");
     assert!(body.error_description.contains("unused"), "{}", body.error_description);
+}
+
+/// A confidential client's refresh token, through the sign-in page and its code.
+async fn confidential_refresh_token(users: &TestUsers, (id, secret): (&str, &str), redirect_uri: &str) -> String {
+    use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+    // RFC 7636 appendix B.
+    let (verifier, challenge) =
+        ("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    let request = [
+        ("response_type", "code"),
+        ("client_id", id),
+        ("redirect_uri", redirect_uri),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("scope", "posts:read"),
+    ];
+    let page = users.client.get(users.url("/oauth/authorize")).query(&request).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = page
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .find_map(|v| v.to_str().unwrap().strip_prefix("signin_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a CSRF cookie");
+    let mut form = request.to_vec();
+    form.extend([("csrf", csrf.as_str()), ("username", "alice"), ("password", PASSWORD)]);
+    let signed_in = users
+        .client
+        .post(users.url("/oauth/authorize"))
+        .header(COOKIE, format!("signin_csrf={csrf}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let location = signed_in.headers()[LOCATION].to_str().unwrap().to_owned();
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let redeemed = users
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier),
+            ],
+            Some((id, secret)),
+        )
+        .await;
+    assert_eq!(redeemed.status(), StatusCode::OK);
+    let body: Value = redeemed.json().await.unwrap();
+    body["refresh_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_confidential_clients_refresh_token_needs_its_client_authentication() {
+    const CLIENT: (&str, &str) = ("web-app", "web-app-secret-for-tests");
+    const REDIRECT: &str = "https://web-app.example/callback";
+    let users = crate::helpers::spawn_users_with(|config| {
+        let mut client = service_account(CLIENT, "posts:read");
+        client.redirect_uris = vec![REDIRECT.to_owned()];
+        config.oauth_clients.push(client);
+    })
+    .await;
+    assert_eq!(users.register("alice").await.status(), StatusCode::CREATED);
+    let token = confidential_refresh_token(&users, CLIENT, REDIRECT).await;
+
+    // RFC 6749 §6: no client authentication, or the client's id without its secret: refused.
+    let anonymous = refresh(&users, &token).await;
+    let (status, error) = error_of(anonymous).await;
+    assert_eq!((status, error.error.as_str()), (StatusCode::UNAUTHORIZED, "invalid_client"));
+    let named = users
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", &token), ("client_id", CLIENT.0)], None)
+        .await;
+    assert_eq!(error_of(named).await.1.error, "invalid_client");
+    // Neither spent the token: with the secret, it refreshes.
+    let authenticated =
+        users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &token)], Some(CLIENT)).await;
+    assert_eq!(authenticated.status(), StatusCode::OK);
 }

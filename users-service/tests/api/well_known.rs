@@ -41,6 +41,10 @@ async fn both_discovery_documents_name_the_issuer_that_signs_the_tokens() {
         assert_eq!(doc["authorization_endpoint"], format!("{}/oauth/authorize", users.address), "{path}");
         assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]), "{path}");
         assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]), "{path}");
+        // Request objects are not supported, and an omitted request_uri_parameter_supported
+        // would claim they are (OpenID Connect Discovery §3).
+        assert_eq!(doc["request_parameter_supported"], false, "{path}");
+        assert_eq!(doc["request_uri_parameter_supported"], false, "{path}");
         // The JWKS the document points at is reachable and verifies the token.
         let jwks: jsonwebtoken::jwk::JwkSet =
             users.client.get(doc["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
