@@ -30,6 +30,7 @@ use crate::routes::{authorize, login, logout, oauth, userinfo, users, well_known
         oauth::token,
         oauth::revoke,
         userinfo::userinfo,
+        userinfo::userinfo_post,
         well_known::jwks,
         well_known::authorization_server,
         well_known::openid_configuration,

@@ -36,7 +36,10 @@ use crate::tokens::oauth_request::FormParams;
         ("code_challenge" = String, Query, description = "PKCE: base64url SHA-256 of the verifier"),
         ("code_challenge_method" = String, Query, description = "`S256` (`plain` is refused)"),
         ("scope" = Option<String>, Query, description = "Within the client's user scopes; all of them if omitted"),
-        ("state" = Option<String>, Query, description = "Returned unchanged"),
+        ("state" = Option<String>, Query, description = "Returned unchanged (at most 2048 bytes)"),
+        ("nonce" = Option<String>, Query, description = "OpenID Connect: echoed in the ID token"),
+        ("prompt" = Option<String>, Query, description = "OpenID Connect: space-separated `none`, `login`, `consent`"),
+        ("max_age" = Option<u64>, Query, description = "OpenID Connect: a sign-in session older than this many seconds asks for the password"),
     ),
     responses(
         (status = 200, description = "The sign-in page (HTML)", content_type = "text/html"),
@@ -48,17 +51,25 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) else {
         return page::refused(StatusCode::BAD_REQUEST, "the request could not be read");
     };
-    let (params, request) = match checked(pairs, &state) {
-        Ok(checked) => checked,
+    let request = match checked(pairs, &state) {
+        Ok((_, request)) => request,
         Err(page) => return *page,
     };
-    let prompt = params.get("prompt");
-    // `prompt=login`: the password again, whatever the browser holds.
-    let session = if prompt == Some("login") {
+    start(&req, &state, &request).await
+}
+
+/// An authorization request, checked: straight on with a live session that is fresh
+/// enough, else the sign-in page (or, with `prompt=none`, the error).
+async fn start(req: &HttpRequest, state: &AppState, request: &AuthorizeRequest) -> HttpResponse {
+    let now = state.clock.now().naive_utc();
+    // `prompt=login`: the password again, whatever the browser holds; `max_age`: again
+    // once the last one is older than that.
+    let session = if request.prompt.login {
         None
     } else {
-        match live_session(&req, &state).await {
-            Ok(found) => found,
+        match live_session(req, state).await {
+            Ok(found) => found
+                .filter(|live| request.max_age.is_none_or(|max| (now - live.auth_time).num_seconds() <= max as i64)),
             Err(e) => return unavailable(&e),
         }
     };
@@ -67,9 +78,9 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
         Err(page) => return *page,
     };
     let mut response = match session {
-        Some(live) => signed_in(&state, &request, live, &csrf).await,
+        Some(live) => signed_in(state, request, live, &csrf).await,
         // OpenID Connect's `prompt=none`: no page may be shown, so the answer is the error.
-        None if prompt == Some("none") => refusal(
+        None if request.prompt.none => refusal(
             Refused::Redirect {
                 redirect_uri: request.redirect_uri.clone(),
                 state: request.state.clone(),
@@ -78,9 +89,9 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
             },
             &state.issuer_url,
         ),
-        None => form(StatusCode::OK, &request, &csrf, "", None),
+        None => form(StatusCode::OK, request, &csrf, "", None),
     };
-    set_cookie(&mut response, CSRF_COOKIE, &csrf, CSRF_SECS, &state);
+    set_cookie(&mut response, CSRF_COOKIE, &csrf, CSRF_SECS, state);
     response
 }
 
@@ -106,6 +117,11 @@ pub async fn sign_in(
         Ok(checked) => checked,
         Err(page) => return *page,
     };
+    // An app may POST an authorization request instead of linking to it (OpenID Connect
+    // Core §3.1.2.1): with no credentials and no token of our form, that is what this is.
+    if params.get("csrf").is_none() && params.get("username").is_none() {
+        return start(&req, &state, &request).await;
+    }
     let csrf = params.get("csrf").unwrap_or_default().to_owned();
     if !csrf_matches(&req, &csrf) {
         return page::refused(
@@ -194,7 +210,17 @@ pub async fn consent(
 /// Where a signed-in user goes next: the consent page for a third party's client, a code
 /// for one of ours.
 async fn signed_in(state: &AppState, request: &AuthorizeRequest, live: Session, csrf: &str) -> HttpResponse {
-    if request.client.third_party {
+    if request.client.third_party || request.prompt.consent {
+        // Consent is never remembered, so `prompt=none` cannot be answered without a page.
+        if request.prompt.none {
+            let refused = Refused::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "consent_required",
+                description: "this application needs the user's consent, which needs a page",
+            };
+            return refusal(refused, &state.issuer_url);
+        }
         let fields = request.hidden_fields();
         return page::consent(
             &request.client.id,

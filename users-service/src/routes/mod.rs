@@ -33,6 +33,7 @@ pub fn table() -> RouteTable {
         ("/oauth/logout", Method::POST, web::post().to(logout::end_session_form)),
         ("/oauth/token", Method::POST, web::post().to(oauth::token)),
         ("/userinfo", Method::GET, web::get().to(userinfo::userinfo)),
+        ("/userinfo", Method::POST, web::post().to(userinfo::userinfo_post)),
         ("/oauth/revoke", Method::POST, web::post().to(oauth::revoke)),
         ("/.well-known/jwks.json", Method::GET, web::get().to(well_known::jwks)),
         ("/.well-known/oauth-authorization-server", Method::GET, web::get().to(well_known::authorization_server)),

@@ -255,11 +255,17 @@ pub async fn revoke(
     let params = FormParams::new(form.into_inner())?;
     let client_id = match ClientCredentials::read(req.headers(), &params)? {
         ClientCredentials::None => None,
-        ClientCredentials::Public(id) => Some(id),
+        // A confidential client revokes only after proving who it is (RFC 7009 §2.1).
+        ClientCredentials::Public(id) if is_public(&state, &id) => Some(id),
+        ClientCredentials::Public(id) => return Err(client_failed(&state, &id, address).await),
         ClientCredentials::Secret { id, secret } => Some(authenticate(&state, &id, &secret, address).await?.id.clone()),
     };
     let token = params.get("token").ok_or(OAuthError::InvalidRequest("token is required"))?.to_owned();
     let now = state.clock.now().naive_utc();
-    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), now)).await?;
+    // Unnamed, only a secret-less client's token: a confidential client's is not revoked
+    // by whoever holds it (answered 200 all the same, as for any token not revoked).
+    let clients = state.clients.clone();
+    let has_secret = move |id: &str| clients.get(id).is_some_and(|c| c.secret.is_some());
+    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), now, has_secret)).await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -1,5 +1,6 @@
-//! `GET /userinfo` (OpenID Connect Core §5.3): the signed-in user's claims, for an access
-//! token granted `openid`, holding what its other scopes allow.
+//! `GET` and `POST /userinfo` (OpenID Connect Core §5.3, which asks for both): the
+//! signed-in user's claims, for an access token granted `openid`, holding what its other
+//! scopes allow. The token comes in the `Authorization` header either way.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
@@ -36,8 +37,27 @@ pub struct UserInfo {
     )
 )]
 pub async fn userinfo(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    claims(&state, &caller).await
+}
+
+/// `POST /userinfo`: the same.
+#[utoipa::path(
+    post, path = "/userinfo", tag = "sign-in",
+    security(("bearer" = ["openid"])),
+    responses(
+        (status = 200, description = "The user's claims; never cached", body = UserInfo),
+        (status = 401, description = "No token, or a token refused", body = ErrorBody),
+        (status = 403, description = "A token without scope openid, or a service account's", body = ErrorBody),
+        (status = 404, description = "The user no longer exists", body = ErrorBody),
+    )
+)]
+pub async fn userinfo_post(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    claims(&state, &caller).await
+}
+
+async fn claims(state: &AppState, caller: &Caller) -> ApiResult<HttpResponse> {
     caller.require_scope("openid")?;
-    let row = crate::routes::users::the_caller(&state, &caller).await?;
+    let row = crate::routes::users::the_caller(state, caller).await?;
     let mut claims = json!({"sub": row.id.to_string()});
     if caller.scopes.contains("profile") {
         claims["preferred_username"] = row.username.into();

@@ -49,8 +49,15 @@ pub fn set_cookie(response: &mut HttpResponse, name: &str, value: &str, max_age:
     }
 }
 
-/// Whether the form's token equals the cookie's (both present, constant-time compare).
+/// Whether the form's token equals the cookie's (both present, constant-time compare),
+/// and the browser, when it says, sent the form from one of our own pages: a cookie
+/// planted from a sibling subdomain (or over plain HTTP) then still cannot make a
+/// cross-site post pass (`Sec-Fetch-Site`, sent by every current browser).
 pub fn csrf_matches(req: &HttpRequest, presented: &str) -> bool {
+    let fetched_from = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetched_from.is_some_and(|site| site != "same-origin") {
+        return false;
+    }
     match session::cookie(req, CSRF_COOKIE) {
         #[allow(deprecated)]
         Some(cookie) if !presented.is_empty() => {

@@ -41,10 +41,15 @@ pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> 
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", text(e)))
         .unwrap_or_default();
-    let described_by = if form.error.is_some() { " aria-describedby=\"error\"" } else { "" };
+    // After a failed attempt both fields point at the message, and the title says so
+    // first: it is what a screen reader announces on a freshly loaded page.
+    let (described_by, title) = match form.error {
+        Some(e) => (" aria-describedby=\"error\" aria-invalid=\"true\"", format!("Error: {} - Sign in", text(e))),
+        None => ("", "Sign in".to_owned()),
+    };
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign in</title>\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
 <style>{STYLE}</style></head><body><main><h1>Sign in</h1>\
 <p class=\"client\">to continue to <strong>{client}</strong>, which asks for: {scopes}</p>{error}\
 <form method=\"post\" action=\"/oauth/authorize\">{hidden}\
@@ -52,7 +57,7 @@ pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> 
 <label for=\"username\">Username</label>\
 <input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{username}\"{described_by}>\
 <label for=\"password\">Password</label>\
-<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{described_by}>\
 <button type=\"submit\">Sign in</button></form></main></body></html>",
         client = text(form.client),
         scopes = text(form.scopes),

@@ -17,9 +17,27 @@ pub struct AuthorizeRequest {
     pub state: Option<String>,
     pub scopes: ScopeSet,
     pub challenge: CodeChallenge,
-    /// OpenID Connect: echoed in the ID token (at most 255 characters).
+    /// OpenID Connect: echoed in the ID token (at most 255 bytes).
     pub nonce: Option<String>,
+    /// OpenID Connect's `prompt`, a set of `none`, `login`, `consent`.
+    pub prompt: Prompt,
+    /// OpenID Connect's `max_age`: a session older than this many seconds asks again.
+    pub max_age: Option<u64>,
 }
+
+/// OpenID Connect's `prompt` values (Core §3.1.2.1), as a set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// No page may be shown: a code, or an error.
+    pub none: bool,
+    /// The password again, whatever the browser holds.
+    pub login: bool,
+    /// The consent page, even for a first-party client.
+    pub consent: bool,
+}
+
+/// The longest `state` carried: it travels in a form, a redirect and the sign-in page.
+pub const MAX_STATE_BYTES: usize = 2048;
 
 /// Why a request was refused, and where the answer goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +64,9 @@ impl AuthorizeRequest {
             return Err(Refused::OnPage("redirect_uri is not registered for this client"));
         }
         let state = params.get("state").map(str::to_owned);
+        if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_BYTES) {
+            return Err(Refused::OnPage("state is longer than 2048 bytes"));
+        }
         let refuse = |error, description| Refused::Redirect {
             redirect_uri: redirect_uri.to_owned(),
             state: state.clone(),
@@ -71,11 +92,37 @@ impl AuthorizeRequest {
         if scopes.is_empty() {
             return Err(refuse("invalid_scope", "this client may not ask for any user scope"));
         }
+        // Request objects (OpenID Connect Core §6) are not supported: say so (§3.1.2.6).
+        if params.get("request").is_some() {
+            return Err(refuse("request_not_supported", "request objects are not supported"));
+        }
+        if params.get("request_uri").is_some() {
+            return Err(refuse("request_uri_not_supported", "request_uri is not supported"));
+        }
+        if params.get("response_mode").is_some_and(|mode| mode != "query") {
+            return Err(refuse("invalid_request", "only response_mode=query is supported"));
+        }
         let nonce = params.get("nonce").map(str::to_owned);
         if nonce.as_ref().is_some_and(|n| n.len() > 255) {
-            return Err(refuse("invalid_request", "nonce is longer than 255 characters"));
+            return Err(refuse("invalid_request", "nonce is longer than 255 bytes"));
         }
-        Ok(Self { client: client.clone(), redirect_uri: redirect_uri.to_owned(), state, scopes, challenge, nonce })
+        let prompt = Prompt::parse(params.get("prompt")).map_err(|why| refuse("invalid_request", why))?;
+        let max_age = match params.get("max_age") {
+            None => None,
+            Some(raw) => {
+                Some(raw.parse::<u64>().map_err(|_| refuse("invalid_request", "max_age must be a number of seconds"))?)
+            }
+        };
+        Ok(Self {
+            client: client.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            state,
+            scopes,
+            challenge,
+            nonce,
+            prompt,
+            max_age,
+        })
     }
 
     /// The parameters to carry through the sign-in form, as they were checked.
@@ -94,7 +141,32 @@ impl AuthorizeRequest {
         if let Some(nonce) = &self.nonce {
             fields.push(("nonce", nonce.clone()));
         }
+        // The form already asks for the password: `login` and `none` are spent; the
+        // consent page, if asked for, still comes.
+        if self.prompt.consent {
+            fields.push(("prompt", "consent".to_owned()));
+        }
         fields
+    }
+}
+
+impl Prompt {
+    /// The space-separated values of `prompt`; `none` with any other is an error.
+    pub fn parse(raw: Option<&str>) -> Result<Self, &'static str> {
+        let mut prompt = Self::default();
+        for value in raw.unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
+            match value {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                "select_account" => {}
+                _ => return Err("prompt holds a value that is not none, login, consent or select_account"),
+            }
+        }
+        if prompt.none && (prompt.login || prompt.consent) {
+            return Err("prompt=none cannot be combined with other values");
+        }
+        Ok(prompt)
     }
 }
 

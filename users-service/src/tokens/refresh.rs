@@ -229,16 +229,18 @@ fn revoke_on_reuse(conn: &mut DbConnection, row: &RefreshTokenRow, now: NaiveDat
 }
 
 /// Revokes the family of `presented` (RFC 7009). Unknown tokens are ignored: the answer
-/// must not tell whether a token exists. With `client_id`, only that client's tokens.
+/// must not tell whether a token exists. With `client_id`, only that client's tokens;
+/// without, only tokens of clients with no secret (`has_secret` says which have one).
 pub fn revoke(
     conn: &mut DbConnection,
     presented: &str,
     client_id: Option<&str>,
     now: NaiveDateTime,
+    has_secret: impl Fn(&str) -> bool,
 ) -> Result<(), ApiError> {
     if let Some(row) =
         refresh_tokens::find_by_hash(conn, &hash(presented)).context("loading a refresh token to revoke")?
-        && client_id.is_none_or(|client| client == row.client_id)
+        && client_id.map_or(!has_secret(&row.client_id), |client| client == row.client_id)
     {
         refresh_tokens::revoke_family(conn, &row.family_id, now).context("revoking a refresh-token family")?;
     }

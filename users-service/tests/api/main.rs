@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authorize;
+mod authorize_oidc;
 mod bad_input;
 mod cors;
 mod docs;

@@ -223,4 +223,19 @@ async fn a_confidential_clients_refresh_token_needs_its_client_authentication() 
     let authenticated =
         users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", &token)], Some(CLIENT)).await;
     assert_eq!(authenticated.status(), StatusCode::OK);
+    let next: Value = authenticated.json().await.unwrap();
+    let next = next["refresh_token"].as_str().unwrap();
+
+    // Revocation likewise (RFC 7009 §2.1): named without the secret, 401; unnamed, 200 but
+    // nothing revoked; with the secret, revoked.
+    let named = users.form("/oauth/revoke", &[("token", next), ("client_id", CLIENT.0)], None).await;
+    assert_eq!(error_of(named).await.1.error, "invalid_client");
+    assert_eq!(users.form("/oauth/revoke", &[("token", next)], None).await.status(), StatusCode::OK);
+    let probe = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", next)], Some(CLIENT)).await;
+    assert_eq!(probe.status(), StatusCode::OK, "an unauthenticated revocation revoked nothing");
+    let last: Value = probe.json().await.unwrap();
+    let last = last["refresh_token"].as_str().unwrap();
+    assert_eq!(users.form("/oauth/revoke", &[("token", last)], Some(CLIENT)).await.status(), StatusCode::OK);
+    let revoked = users.token_request(&[("grant_type", "refresh_token"), ("refresh_token", last)], Some(CLIENT)).await;
+    assert_eq!(error_of(revoked).await.1.error, "invalid_grant");
 }
