@@ -170,6 +170,17 @@
         + '(a forged or replayed response, or one from another tab). Nothing was exchanged; sign in again.');
       return;
     }
+    // Mix-up defence (RFC 9207): the response names the server that sent it, which must be
+    // the one this page trusts, as its discovery document names it.
+    const discovered = await call('Discovery', '/.well-known/openid-configuration', { method: 'GET' }, (_, body) => [
+      `the issuer is ${body.issuer}; the sign-in response says it came from ${params.get('iss') || '(nobody)'}`,
+    ]);
+    if (!discovered.response.ok) throw failure('Loading the discovery document', discovered);
+    if (params.get('iss') !== discovered.body.issuer) {
+      problem(`The sign-in response was refused: it names the issuer ${params.get('iss') || '(none)'}, `
+        + `not ${discovered.body.issuer} (RFC 9207: a response from another server). Nothing was exchanged.`);
+      return;
+    }
     if (params.has('error')) {
       problem(`Sign-in did not complete: ${params.get('error_description') || params.get('error')}`);
       return;

@@ -145,6 +145,8 @@ def sign_in(x):
     session, local, cookie = x.storage()
     assert (session, local) == (0, 0), f"sessionStorage {session} items, localStorage {local}: expected none"
     assert "eyJ" not in cookie, "a token in a readable cookie"
+    discovery = [c for c in x.calls() if c.startswith("Discovery")]
+    assert discovery and "says it came from http" in discovery[0], x.calls()
     # The ID token (scope openid): shown with the checks an OpenID Connect client makes.
     x.wait.until(lambda d: not d.find_element(By.ID, "id-token-area").get_attribute("hidden"))
     checks = [li.text for li in x.d.find_elements(By.CSS_SELECTOR, "#id-checks li")]
@@ -251,7 +253,8 @@ def unregistered_redirect(x):
 
 STEPS = [
     ("wrong password: the sign-in page says so, and stays", wrong_password),
-    ("sign in: back on /, the token's header, claims, key (signature verified) and a ticking lifetime; "
+    ("sign in: back on /, the issuer of the response checked (RFC 9207), the token's header, claims, key "
+     "(signature verified) and a ticking lifetime; "
      "the ID token with its checks; no token in storage", sign_in),
     ("create a post, then list posts with their authors; one users-service call for the list, none for the post",
      create_and_list_posts),
