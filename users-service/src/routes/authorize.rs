@@ -16,7 +16,7 @@ use auth_common::service::db::blocking;
 use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::signin::browser::{
-    CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable,
+    CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable, unreadable_form,
 };
 use crate::signin::page::{self, SignIn};
 use crate::signin::request::{AuthorizeRequest, Refused, redirect_to};
@@ -111,9 +111,13 @@ async fn start(req: &HttpRequest, state: &AppState, request: &AuthorizeRequest) 
 pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Form<Vec<(String, String)>>,
+    body: Result<web::Form<Vec<(String, String)>>, actix_web::Error>,
 ) -> HttpResponse {
-    let (params, request) = match checked(body.into_inner(), &state) {
+    let body = match body {
+        Ok(body) => body.into_inner(),
+        Err(e) => return unreadable_form(&e),
+    };
+    let (params, request) = match checked(body, &state) {
         Ok(checked) => checked,
         Err(page) => return *page,
     };
@@ -171,9 +175,13 @@ pub async fn sign_in(
 pub async fn consent(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Form<Vec<(String, String)>>,
+    body: Result<web::Form<Vec<(String, String)>>, actix_web::Error>,
 ) -> HttpResponse {
-    let (params, request) = match checked(body.into_inner(), &state) {
+    let body = match body {
+        Ok(body) => body.into_inner(),
+        Err(e) => return unreadable_form(&e),
+    };
+    let (params, request) = match checked(body, &state) {
         Ok(checked) => checked,
         Err(page) => return *page,
     };

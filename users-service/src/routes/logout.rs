@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use auth_common::service::db::blocking;
 
 use crate::signin::browser::{
-    CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable,
+    CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable, unreadable_form,
 };
 use crate::signin::end_session::EndSession;
 use crate::signin::page;
@@ -60,9 +60,12 @@ pub async fn end_session_link(req: HttpRequest, state: web::Data<AppState>) -> H
 pub async fn end_session_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Form<Vec<(String, String)>>,
+    body: Result<web::Form<Vec<(String, String)>>, actix_web::Error>,
 ) -> HttpResponse {
-    end_session(&req, &state, body.into_inner()).await
+    match body {
+        Ok(body) => end_session(&req, &state, body.into_inner()).await,
+        Err(e) => unreadable_form(&e),
+    }
 }
 
 async fn end_session(req: &HttpRequest, state: &AppState, pairs: Vec<(String, String)>) -> HttpResponse {

@@ -81,3 +81,16 @@ pub fn unavailable(error: &ApiError) -> HttpResponse {
     log::error!("sign-in failed: {error:#}");
     page::refused(StatusCode::SERVICE_UNAVAILABLE, "sign-in is unavailable right now; try again in a moment")
 }
+
+/// The page for a form that could not be read (too large, not a form, not UTF-8): a
+/// browser gets a page, as for every other refusal here, not the APIs' JSON.
+pub fn unreadable_form(error: &actix_web::Error) -> HttpResponse {
+    let status = error.as_response_error().status_code();
+    let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "the form is too large to be read"
+    } else {
+        "the form could not be read: it must be sent as application/x-www-form-urlencoded"
+    };
+    let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
+    page::refused(status, why)
+}

@@ -3,7 +3,7 @@
 //! belong together, an error is shown on the page and never redirected (no open redirect);
 //! after that, it goes back to the client with `error` and `state` (§4.1.2.1).
 
-use auth_common::token::scope::{OIDC_SCOPES, ScopeSet, USER_SCOPES};
+use auth_common::token::scope::{OIDC_SCOPES, Scope, ScopeSet, USER_SCOPES};
 
 use crate::tokens::authorization_code::CodeChallenge;
 use crate::tokens::clients::{ClientRegistry, OAuthClient};
@@ -84,7 +84,7 @@ impl AuthorizeRequest {
         let allowed = intersection(&client.scopes, &ScopeSet::parse(&user_scopes).unwrap_or_default());
         let scopes = match params.get("scope") {
             None => allowed,
-            Some(raw) => match ScopeSet::parse(raw) {
+            Some(raw) => match ScopeSet::parse(&understood(raw)) {
                 Ok(asked) if !asked.is_empty() && asked.is_subset(&allowed) => asked,
                 _ => return Err(refuse("invalid_scope", "the scope asked for is not one this client may have")),
             },
@@ -170,6 +170,15 @@ impl Prompt {
     }
 }
 
+/// The words of `raw` that are scopes at all here: OpenID Connect asks that values not
+/// understood (`offline_access`, `phone`) be ignored (Core §3.1.2.1), which standard
+/// client libraries count on. A word of our form that the client may not have is kept, so
+/// it is refused.
+fn understood(raw: &str) -> String {
+    let words: Vec<&str> = raw.split(' ').filter(|w| Scope::parse(w).is_ok()).collect();
+    words.join(" ")
+}
+
 fn intersection(a: &ScopeSet, b: &ScopeSet) -> ScopeSet {
     let common: Vec<&str> = a.iter().map(|s| s.as_str()).filter(|s| b.contains(s)).collect();
     ScopeSet::parse(&common.join(" ")).unwrap_or_default()
@@ -253,6 +262,7 @@ mod tests {
             (vec![("code_challenge_method", Some("plain"))], "invalid_request"),
             (vec![("code_challenge", None)], "invalid_request"),
             (vec![("scope", Some("users:read"))], "invalid_scope"),
+            (vec![("scope", Some("offline_access"))], "invalid_scope"),
         ] {
             match AuthorizeRequest::check(&with(&changes), &clients()).unwrap_err() {
                 Refused::Redirect { error: got, state, redirect_uri, .. } => {
@@ -262,6 +272,12 @@ mod tests {
                 other => panic!("{changes:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn scope_values_not_understood_here_are_ignored() {
+        let request = AuthorizeRequest::check(&with(&[("scope", Some("offline_access posts:read phone"))]), &clients());
+        assert_eq!(request.unwrap().scopes.to_string(), "posts:read");
     }
 
     #[test]

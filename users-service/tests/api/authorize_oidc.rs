@@ -151,3 +151,18 @@ async fn userinfo_answers_a_post_as_it_answers_a_get() {
     let anonymous = users.client.post(users.url("/userinfo")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_form_that_cannot_be_read_gets_a_page_not_json() {
+    let users = spawn_users().await;
+    for path in ["/oauth/authorize", "/oauth/consent", "/oauth/logout"] {
+        let json = users.client.post(users.url(path)).json(&serde_json::json!({"username": "alice"})).send();
+        let huge = users.client.post(users.url(path)).form(&[("state", "s".repeat(40_000))]).send();
+        for (response, status) in [(json.await.unwrap(), 415), (huge.await.unwrap(), 413)] {
+            let got = response.status().as_u16();
+            assert!(got == status || (status == 415 && got == 400), "{path}: {got}");
+            assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+            assert!(response.text().await.unwrap().contains("the form"), "{path}");
+        }
+    }
+}
