@@ -95,6 +95,8 @@ fn discovery(state: &AppState) -> HttpResponse {
             // OpenID Connect Discovery §3: omitted, request_uri_parameter_supported means true.
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
+            "claims_parameter_supported": false,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "userinfo_endpoint": format!("{issuer}/userinfo"),
