@@ -237,11 +237,8 @@
   };
   const TIMES = new Set(['exp', 'iat', 'nbf', 'auth_time']);
 
-  function showToken() {
-    const { header, claims, parts } = decodeJwt(tokens.access);
-    tokens.decoded = { header, claims, parts };
-    $('token-header').textContent = JSON.stringify(header, null, 2);
-    const rows = $('claims');
+  /** A JWT's claims as table rows: name, value (times also as dates), what it means. */
+  function showClaims(rows, claims, meanings) {
     rows.replaceChildren();
     for (const [name, value] of Object.entries(claims)) {
       let shown = typeof value === 'string' ? value : JSON.stringify(value);
@@ -249,8 +246,15 @@
       rows.append(el('tr', {},
         el('th', { scope: 'row' }, el('code', { text: name })),
         el('td', {}, el('code', { text: shown })),
-        el('td', { text: MEANINGS[name] || '' })));
+        el('td', { text: meanings[name] || '' })));
     }
+  }
+
+  function showToken() {
+    const { header, claims, parts } = decodeJwt(tokens.access);
+    tokens.decoded = { header, claims, parts };
+    $('token-header').textContent = JSON.stringify(header, null, 2);
+    showClaims($('claims'), claims, MEANINGS);
     $('raw-token').replaceChildren(
       el('span', { class: 'seg-header', text: parts[0] }), '.',
       el('span', { class: 'seg-claims', text: parts[1] }), '.',
@@ -353,16 +357,7 @@
       [claims.at_hash === atHash, 'at_hash matches the access token received with it'],
     ];
     $('id-checks').replaceChildren(...checks.map(([ok, text]) => el('li', { class: ok ? 'good' : 'bad', text: `${ok ? '✓' : '✗'} ${text}` })));
-    const rows = $('id-claims');
-    rows.replaceChildren();
-    for (const [name, value] of Object.entries(claims)) {
-      let shown = typeof value === 'string' ? value : JSON.stringify(value);
-      if (TIMES.has(name) && typeof value === 'number') shown = `${value} (${when(value)})`;
-      rows.append(el('tr', {},
-        el('th', { scope: 'row' }, el('code', { text: name })),
-        el('td', {}, el('code', { text: shown })),
-        el('td', { text: ID_MEANINGS[name] || '' })));
-    }
+    showClaims($('id-claims'), claims, ID_MEANINGS);
   }
 
   async function refresh() {

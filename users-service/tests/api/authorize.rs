@@ -62,8 +62,20 @@ pub(crate) async fn submit(
     cookie: Option<&str>,
     password: &str,
 ) -> reqwest::Response {
+    submit_as(users, pairs, csrf, cookie, "alice", password).await
+}
+
+/// The same, for `username`.
+pub(crate) async fn submit_as(
+    users: &TestUsers,
+    pairs: &[(String, String)],
+    csrf: Option<&str>,
+    cookie: Option<&str>,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let mut form = pairs.to_vec();
-    form.push(("username".into(), "alice".into()));
+    form.push(("username".into(), username.into()));
     form.push(("password".into(), password.into()));
     if let Some(csrf) = csrf {
         form.push(("csrf".into(), csrf.into()));

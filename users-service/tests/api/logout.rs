@@ -10,7 +10,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use users_service::keys::commands::{self, RotationTimes};
 use users_service::testing::{APP_CLIENT, APP_REDIRECT_URI, APP_SIGNED_OUT_URI, TestUsers};
 
-use crate::authorize::{VERIFIER, authorize_with_session, page, redeem, request, session_cookie};
+use crate::authorize::{VERIFIER, authorize_with_session, page, redeem, request, session_cookie, submit_as};
 use crate::helpers::{PASSWORD, spawn_users, spawn_users_with_clock};
 
 /// Signs `username` in through the page with `openid`; the session cookie and the ID token.
@@ -18,16 +18,7 @@ async fn signed_in(users: &TestUsers, username: &str) -> (String, String) {
     let pairs = request(&[("scope", Some("openid posts:read")), ("nonce", Some("n-1"))]);
     let (_, _, csrf, _) = page(users, &pairs).await;
     let csrf = csrf.expect("a CSRF cookie");
-    let mut form = pairs.clone();
-    form.extend([("username", username), ("password", PASSWORD), ("csrf", &csrf)].map(|(k, v)| (k.into(), v.into())));
-    let response = users
-        .client
-        .post(users.url("/oauth/authorize"))
-        .header(COOKIE, format!("signin_csrf={csrf}"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = submit_as(users, &pairs, Some(&csrf), Some(&csrf), username, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let session = session_cookie(&response).expect("a session cookie");
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();

@@ -148,39 +148,15 @@ async fn a_refresh_token_left_unused_past_the_idle_limit_is_refused_while_use_ke
 
 /// A confidential client's refresh token, through the sign-in page and its code.
 async fn confidential_refresh_token(users: &TestUsers, (id, secret): (&str, &str), redirect_uri: &str) -> String {
-    use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-    // RFC 7636 appendix B.
-    let (verifier, challenge) =
-        ("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    let request = [
-        ("response_type", "code"),
-        ("client_id", id),
-        ("redirect_uri", redirect_uri),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-        ("scope", "posts:read"),
-    ];
-    let page = users.client.get(users.url("/oauth/authorize")).query(&request).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let csrf = page
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .find_map(|v| v.to_str().unwrap().strip_prefix("signin_csrf="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .expect("a CSRF cookie");
-    let mut form = request.to_vec();
-    form.extend([("csrf", csrf.as_str()), ("username", "alice"), ("password", PASSWORD)]);
-    let signed_in = users
-        .client
-        .post(users.url("/oauth/authorize"))
-        .header(COOKIE, format!("signin_csrf={csrf}"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    use crate::authorize::{VERIFIER, page, request, submit};
+    let pairs =
+        request(&[("client_id", Some(id)), ("redirect_uri", Some(redirect_uri)), ("scope", Some("posts:read"))]);
+    let (status, _, csrf, _) = page(users, &pairs).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf.expect("a CSRF cookie");
+    let signed_in = submit(users, &pairs, Some(&csrf), Some(&csrf), PASSWORD).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let location = signed_in.headers()[LOCATION].to_str().unwrap().to_owned();
+    let location = signed_in.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
     let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
     let redeemed = users
         .token_request(
@@ -188,7 +164,7 @@ async fn confidential_refresh_token(users: &TestUsers, (id, secret): (&str, &str
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("redirect_uri", redirect_uri),
-                ("code_verifier", verifier),
+                ("code_verifier", VERIFIER),
             ],
             Some((id, secret)),
         )
