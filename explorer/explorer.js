@@ -481,6 +481,24 @@
     say(`published "${result.body.title}"`);
   }
 
+  // --- registering ----------------------------------------------------------------------
+
+  async function register() {
+    const username = $('reg-username').value;
+    const result = await call('Create an account', '/users', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, email: $('reg-email').value, password: $('reg-password').value }),
+    }, (_, body) => [
+      `users-service hashed the password with Argon2 and stored user ${body.id}, ${body.username}; no token is issued here:`
+        + ' signing in is the authorization endpoint\'s job',
+    ]);
+    if (!result.response.ok) throw failure('Creating the account', result);
+    $('register').reset();
+    say(`account ${result.body.username} created: now sign in with it`);
+    $('signin').focus();
+  }
+
   // --- wiring -------------------------------------------------------------------------
 
   /**
@@ -513,6 +531,7 @@
     $('signout').addEventListener('click', action(signOut));
     $('load-posts').addEventListener('click', action(loadPosts));
     $('new-post').addEventListener('submit', action(createPost));
+    $('register').addEventListener('submit', action(register));
     action(handleCallback)();
   });
 })();

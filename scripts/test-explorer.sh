@@ -4,10 +4,10 @@
 #
 #   scripts/dev.sh &    scripts/test-explorer.sh
 #
-# Signs in (a wrong password first), reads the token's claims, key and lifetime, writes and
+# Creates an account with the page's form, signs in (a wrong password first), reads the
+# token's claims, key and lifetime and the ID token, writes and
 # lists posts, refreshes, signs out; then a tampered state and an unregistered redirect URI
-# (scripts/browser/test_explorer.py says what each step checks). Registers a fresh user
-# through the gateway each run.
+# (scripts/browser/test_explorer.py says what each step checks). A fresh user each run.
 #
 # Settings:
 #   EXPLORER_URL          the gateway's page (default http://127.0.0.1:8080/, scripts/dev.sh's)
