@@ -106,9 +106,10 @@ async fn refresh_grant(
     let now = state.clock.now().naive_utc();
     // Without client authentication, only a secret-less client's token (RFC 6749 §6).
     let clients = state.clients.clone();
-    let has_secret = move |id: &str| clients.get(id).is_some_and(|c| c.secret.is_some());
-    let rotated =
-        blocking(&state.pool, move |conn| refresh::rotate(conn, &presented, &request, now, has_secret)).await?;
+    let rotated = blocking(&state.pool, move |conn| {
+        refresh::rotate(conn, &presented, &request, now, |id| clients.has_secret(id))
+    })
+    .await?;
     let subject = Subject::User { id: rotated.user.id, username: &rotated.user.username };
     let mut response = state.issuer.issue(subject, &rotated.scopes, &rotated.client_id, "refresh_token")?;
     response.refresh_token = Some(rotated.refresh_token.into_string());
@@ -117,7 +118,7 @@ async fn refresh_grant(
 
 /// Whether `id` is a client with no secret: the first-party login, or a registered app.
 fn is_public(state: &AppState, id: &str) -> bool {
-    id == LOGIN_CLIENT_ID || state.clients.get(id).is_some_and(|c| c.secret.is_none() && !c.redirect_uris.is_empty())
+    id == LOGIN_CLIENT_ID || state.clients.app(id).is_some_and(|c| c.secret.is_none())
 }
 
 /// Trades an authorization code (with its PKCE verifier) for tokens (RFC 6749 §4.1.3).
@@ -265,7 +266,9 @@ pub async fn revoke(
     // Unnamed, only a secret-less client's token: a confidential client's is not revoked
     // by whoever holds it (answered 200 all the same, as for any token not revoked).
     let clients = state.clients.clone();
-    let has_secret = move |id: &str| clients.get(id).is_some_and(|c| c.secret.is_some());
-    blocking(&state.pool, move |conn| refresh::revoke(conn, &token, client_id.as_deref(), now, has_secret)).await?;
+    blocking(&state.pool, move |conn| {
+        refresh::revoke(conn, &token, client_id.as_deref(), now, |id| clients.has_secret(id))
+    })
+    .await?;
     Ok(HttpResponse::Ok().finish())
 }

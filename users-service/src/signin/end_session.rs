@@ -40,13 +40,7 @@ impl EndSession {
         };
         let client = match client_id {
             None => None,
-            Some(id) => Some(
-                app.clients
-                    .get(id)
-                    .filter(|c| !c.redirect_uris.is_empty())
-                    .ok_or("no such client signs users in here")?
-                    .clone(),
-            ),
+            Some(id) => Some(app.clients.app(id).ok_or("no such client signs users in here")?.clone()),
         };
         let post_logout_redirect_uri = match (params.get("post_logout_redirect_uri"), &client) {
             (None, _) => None,

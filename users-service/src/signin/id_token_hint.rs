@@ -67,8 +67,7 @@ pub async fn check(
     let claims = jsonwebtoken::decode::<HintClaims>(token, &key, &validation).map_err(|_| NOT_OURS)?.claims;
     let user = UserId::parse(&claims.sub).ok_or(NOT_OURS)?;
     clients
-        .get(&claims.aud)
-        .filter(|client| !client.redirect_uris.is_empty())
+        .app(&claims.aud)
         .ok_or(HintRefused::Invalid("id_token_hint was issued to a client that is no longer registered"))?;
     Ok(IdTokenHint { user, client_id: claims.aud })
 }

@@ -53,10 +53,7 @@ impl AuthorizeRequest {
     /// sign-in form) against the registered clients.
     pub fn check(params: &FormParams, clients: &ClientRegistry) -> Result<Self, Refused> {
         let client_id = params.get("client_id").ok_or(Refused::OnPage("the request names no client (client_id)"))?;
-        let client = clients
-            .get(client_id)
-            .filter(|c| !c.redirect_uris.is_empty())
-            .ok_or(Refused::OnPage("no such client may sign users in here"))?;
+        let client = clients.app(client_id).ok_or(Refused::OnPage("no such client may sign users in here"))?;
         let redirect_uri = params
             .get("redirect_uri")
             .ok_or(Refused::OnPage("the request has no redirect_uri; it must be one registered for the client"))?;

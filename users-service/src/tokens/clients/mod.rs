@@ -5,6 +5,7 @@
 pub mod registration;
 
 use std::fmt;
+use std::sync::Arc;
 
 use auth_common::token::scope::ScopeSet;
 use auth_common::token::sha256;
@@ -88,10 +89,11 @@ impl OAuthClient {
     }
 }
 
-/// The registered service accounts.
+/// The registered clients. Cloning it is cheap (the list is shared), so a blocking task
+/// can take its own.
 #[derive(Debug, Clone, Default)]
 pub struct ClientRegistry {
-    clients: Vec<OAuthClient>,
+    clients: Arc<[OAuthClient]>,
     decoy: Option<ClientSecret>,
 }
 
@@ -102,9 +104,21 @@ impl ClientRegistry {
         self.clients.iter().find(|c| c.id == id)
     }
 
+    /// The client `id` if it signs users in (it has redirect URIs), as the authorization
+    /// and end-session endpoints need; a service account is not one.
+    pub fn app(&self, id: &str) -> Option<&OAuthClient> {
+        self.get(id).filter(|c| !c.redirect_uris.is_empty())
+    }
+
+    /// Whether `id` names a client with a secret: its tokens are refreshed and revoked
+    /// only with its authentication.
+    pub fn has_secret(&self, id: &str) -> bool {
+        self.get(id).is_some_and(|c| c.secret.is_some())
+    }
+
     /// A registry of `clients`.
     pub fn new(clients: Vec<OAuthClient>) -> Self {
-        Self { clients, decoy: Some(ClientSecret::new("decoy secret for unknown clients")) }
+        Self { clients: clients.into(), decoy: Some(ClientSecret::new("decoy secret for unknown clients")) }
     }
 
     /// The client `id` if `secret` is its secret. An unknown id costs the same comparison
@@ -160,6 +174,13 @@ mod tests {
             assert!(!app.redirects_to(near), "{near}");
         }
         assert!(!registry.get("svc").unwrap().redirects_to(""));
+    }
+
+    #[test]
+    fn apps_are_the_clients_that_sign_users_in() {
+        let registry = registry();
+        assert!(registry.app("app").is_some() && registry.app("svc").is_none() && registry.app("nobody").is_none());
+        assert!(registry.has_secret("svc") && !registry.has_secret("app") && !registry.has_secret("nobody"));
     }
 
     #[test]
