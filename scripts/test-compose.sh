@@ -500,7 +500,7 @@ if out=$(docker exec "$second" users-service keys rotate 2>&1); then
     new_kid=$(grep -o -m1 'key [A-Za-z0-9_-]\{43\}' <<<"$out" | cut -d ' ' -f 2 || true)
     seen_ms=
     while [[ -n $new_kid ]] && (($(date +%s%N) / 1000000 - rotated_ms < 5000)); do
-        if replica_get "${replica_ip[$first]}" /.well-known/jwks.json | grep -qF "\"$new_kid\""; then
+        if [[ $(replica_get "${replica_ip[$first]}" /.well-known/jwks.json) == *"\"$new_kid\""* ]]; then
             seen_ms=$(($(date +%s%N) / 1000000 - rotated_ms))
             break
         fi

@@ -43,7 +43,10 @@ if ! curl -fsS -o /dev/null --max-time 3 "${url%/}/gateway/health"; then
     echo "no gateway answers at ${url%/}/gateway/health: start one first (scripts/dev.sh with nginx installed)" >&2
     exit 2
 fi
-if ! curl -fsS --max-time 3 "$url" | grep -q 'explorer.js'; then
+# The page is read whole before it is searched: `curl | grep -q` lets grep exit at
+# the first match, and curl, still writing, then fails the pipeline (exit 23).
+page=$(curl -fsS --max-time 3 "$url" || true)
+if [[ $page != *explorer.js* ]]; then
     echo "$url is not the explorer page" >&2
     exit 2
 fi
