@@ -55,6 +55,7 @@ tmp=$(mktemp -d)
 # shellcheck source=scripts/lib/gateway.sh
 source scripts/lib/gateway.sh
 stop() {
+    gateway_stop "$tmp/dead" 2>/dev/null || true
     gateway_stop "$tmp"
     rm -rf "$tmp"
 }
@@ -325,6 +326,75 @@ check "30 concurrent POST /oauth/revoke: some 429 with a JSON body, Retry-After 
 # An invalid registration (422) costs the service nothing and writes nothing.
 check "30 concurrent POST /users: some 429 with a JSON body, Retry-After and X-Request-Id" \
     rate_limited /users '{"username":"x"}'
+
+# --- the browser pages' refusals are pages ------------------------------------------------
+# $tmp/h and $tmp/b (or the files given) are an HTML page from the gateway itself: its
+# type, a CSP that allows nothing, X-Request-Id, and $1 in the body.
+gateway_page() {
+    local words=$1 h=${2:-$tmp/h} b=${3:-$tmp/b}
+    [[ $(header content-type "$h") == text/html* ]] || {
+        echo "Content-Type '$(header content-type "$h")', expected text/html"
+        return 1
+    }
+    grep -qF "$words" "$b" || {
+        echo "no '$words' in: $(head -c 300 "$b")"
+        return 1
+    }
+    [[ $(header content-security-policy "$h") == *"default-src 'none'"* && -n $(header x-request-id "$h") ]] || {
+        echo "CSP '$(header content-security-policy "$h")', X-Request-Id '$(header x-request-id "$h")'"
+        return 1
+    }
+}
+sign_in_rate_limited() {
+    local i limited=0 sample=
+    for i in $(seq 1 30); do
+        curl -sS -o "$tmp/page.$i.b" -D "$tmp/page.$i.h" -w '%{http_code}' --max-time 20 \
+            "$gw/oauth/authorize?client_id=gateway-test" >"$tmp/page.$i.code" &
+    done
+    wait
+    for i in $(seq 1 30); do
+        if [[ $(cat "$tmp/page.$i.code") == 429 ]]; then
+            limited=$((limited + 1))
+            sample=$i
+        fi
+    done
+    echo "$limited limited"
+    ((limited > 0)) || return 1
+    gateway_page 'Too many attempts' "$tmp/page.$sample.h" "$tmp/page.$sample.b" &&
+        [[ -n $(header retry-after "$tmp/page.$sample.h") ]]
+}
+check "30 concurrent GET /oauth/authorize: some 429, as an HTML page with Retry-After" sign_in_rate_limited
+form_too_large() {
+    head -c 70000 /dev/zero | tr '\0' 'a' | sed 's/^/username=/' >"$tmp/big-form"
+    expect 413 "$(request -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+        --data-binary "@$tmp/big-form" "$gw/oauth/authorize")" && gateway_page 'This form is too large'
+}
+check "a 70 kB form posted to /oauth/authorize: 413 as an HTML page" form_too_large
+
+# A second gateway whose users-service is a port nobody listens on: the sign-in pages
+# say so on a page, the APIs in JSON.
+dead_users() {
+    local dead=$((port + 100)) port2=$((port + 1)) path
+    while port_in_use "$dead"; do dead=$((dead + 1)); done
+    while port_in_use "$port2" || ((port2 == dead)); do port2=$((port2 + 1)); done
+    mkdir -p "$tmp/dead"
+    gateway_start "$tmp/dead" "127.0.0.1:$dead" "$posts_addr" "127.0.0.1:$port2" || return 1
+    local result=0
+    for path in "/oauth/authorize?client_id=x" /oauth/consent /oauth/logout; do
+        if ! expect 502 "$(request "http://127.0.0.1:$port2$path")" || ! gateway_page 'Sign-in is unavailable' ||
+            [[ -z $(header retry-after) ]]; then
+            echo "($path)"
+            result=1
+        fi
+    done
+    if ! expect 502 "$(request "http://127.0.0.1:$port2/users/me")" || ! json_holds 'j["error"] == "bad_gateway"'; then
+        echo "(/users/me)"
+        result=1
+    fi
+    gateway_stop "$tmp/dead"
+    return "$result"
+}
+check "users-service unreachable: /oauth/authorize, /oauth/consent and /oauth/logout get a 502 page with Retry-After, /users/me 502 JSON" dead_users
 
 printf '\ntest-gateway: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))

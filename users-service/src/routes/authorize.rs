@@ -11,14 +11,15 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use auth_common::service::db::blocking;
+use auth_common::service::db::{QueryContext, blocking};
 
+use crate::db::users;
 use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::signin::browser::{
     CSRF_COOKIE, CSRF_SECS, csrf_matches, live_session, new_csrf, see_other, set_cookie, unavailable, unreadable_form,
 };
-use crate::signin::page::{self, SignIn};
+use crate::signin::page::{self, Consent, SignIn};
 use crate::signin::request::{AuthorizeRequest, Refused, redirect_to};
 use crate::signin::session::{self, Session};
 use crate::state::AppState;
@@ -229,14 +230,20 @@ async fn signed_in(state: &AppState, request: &AuthorizeRequest, live: Session, 
             };
             return refusal(refused, &state.issuer_url);
         }
-        let fields = request.hidden_fields();
-        return page::consent(
-            &request.client.id,
-            &request.scopes.to_string(),
-            &fields,
-            csrf,
-            &page::origin_of(&request.redirect_uri),
-        );
+        let user = live.user;
+        let found = blocking(&state.pool, move |conn| {
+            users::find_by_id(conn, user).context("loading the signed-in user").map_err(ApiError::from)
+        })
+        .await;
+        let username = match found {
+            Ok(Some(row)) => row.username,
+            // A session outliving its account grants nothing: sign in again.
+            Ok(None) => return page::refused(StatusCode::BAD_REQUEST, "the account signed in here no longer exists"),
+            Err(e) => return unavailable(&e),
+        };
+        let (fields, scopes) = (request.hidden_fields(), request.scopes.to_string());
+        let form = Consent { client: &request.client.id, scopes: &scopes, username: &username, fields: &fields, csrf };
+        return page::consent(&form, &page::origin_of(&request.redirect_uri));
     }
     issue_code(state, request, live).await
 }

@@ -18,7 +18,7 @@ input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.2
 border:1px solid #555;border-radius:4px}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem;\
 background:#0b57d0;color:#fff;border:0;border-radius:4px}button:focus,input:focus{outline:3px solid #f5a623;\
 outline-offset:2px}.error{color:#a50e0e;background:#fce8e6;padding:.75rem;border-radius:4px}\
-.client{color:#3c3c3c}.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0}";
+.client{color:#3c3c3c}code{color:#3c3c3c;font-size:.85rem}li{margin:.3rem 0}.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0}";
 
 static STYLE_HASH: LazyLock<String> =
     LazyLock::new(|| format!("'sha256-{}'", STANDARD.encode(auth_common::token::sha256::digest(STYLE.as_bytes()))));
@@ -67,27 +67,41 @@ pub fn sign_in(status: StatusCode, form: &SignIn<'_>, redirect_origin: &str) -> 
     html(status, redirect_origin).body(body)
 }
 
-/// The consent page for a third-party client: the scopes it asks for, allow or deny.
-pub fn consent(
-    client: &str,
-    scopes: &str,
-    fields: &[(&'static str, String)],
-    csrf: &str,
-    redirect_origin: &str,
-) -> HttpResponse {
-    let hidden = hidden_inputs(fields);
-    let items: String = scopes.split(' ').map(|s| format!("<li>{}</li>", text(s))).collect();
+/// The consent page for a third-party client: who is signed in, what each scope it asks
+/// for lets it do, allow or deny.
+pub struct Consent<'a> {
+    pub client: &'a str,
+    pub scopes: &'a str,
+    /// The signed-in user's name, so someone at a shared browser sees whose account it is.
+    pub username: &'a str,
+    pub fields: &'a [(&'static str, String)],
+    pub csrf: &'a str,
+}
+
+/// The consent page, whose buttons' redirect may go to `redirect_origin` only.
+pub fn consent(form: &Consent<'_>, redirect_origin: &str) -> HttpResponse {
+    let hidden = hidden_inputs(form.fields);
+    // Each scope in words a user can judge, with the word itself for the curious.
+    let items: String = form
+        .scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("<li>{} <code>{}</code></li>", scope_meaning(s), text(s)))
+        .collect();
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Allow access?</title>\
 <style>{STYLE}</style></head><body><main><h1>Allow {client} access?</h1>\
+<p>You are signed in as <strong>{username}</strong>.</p>\
 <p class=\"client\"><strong>{client}</strong> is run by someone else. It asks to:</p><ul>{items}</ul>\
 <form method=\"post\" action=\"/oauth/consent\">{hidden}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
 <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>\
+<p>Allowing gives it these and nothing more; it never sees your password.</p>\
 </main></body></html>",
-        client = text(client),
-        csrf = attr(csrf),
+        client = text(form.client),
+        username = text(form.username),
+        csrf = attr(form.csrf),
     );
     html(StatusCode::OK, redirect_origin).body(body)
 }
@@ -138,6 +152,20 @@ happening, the application is not set up to sign in here.</p></main></body></htm
         text(why)
     );
     html(status, "").body(body)
+}
+
+/// What a scope lets a client do, in a user's words; a scope this page does not know is
+/// shown as it is written.
+fn scope_meaning(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Know who you are: your account id",
+        "profile" => "See your username",
+        "email" => "See your email address",
+        "posts:read" => "Read posts",
+        "posts:write" => "Write posts as you, and change or delete yours",
+        "users:read" => "Look up other users' names",
+        _ => "Use the permission",
+    }
 }
 
 /// `fields` as hidden inputs, every value escaped.
@@ -200,6 +228,25 @@ mod tests {
         let body = String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
         assert!(!body.contains("<script>") && !body.contains("<b>app") && !body.contains("<i>"), "{body}");
         assert!(body.contains("&lt;script&gt;") || body.contains("&quot;&gt;&lt;script"), "{body}");
+    }
+
+    #[test]
+    fn consent_names_the_user_and_says_what_each_scope_allows() {
+        let fields = [("state", "s".to_owned())];
+        let form = Consent {
+            client: "gallery",
+            scopes: "openid posts:read billing:charge",
+            username: "<alice>",
+            fields: &fields,
+            csrf: "c",
+        };
+        use actix_web::body::MessageBody;
+        let response = consent(&form, "https://gallery.example");
+        let body = String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+        assert!(body.contains("signed in as <strong>&lt;alice&gt;</strong>"), "{body}");
+        assert!(body.contains("<li>Read posts <code>posts:read</code></li>"), "{body}");
+        // A scope without words of its own is still listed, as written.
+        assert!(body.contains("<li>Use the permission <code>billing:charge</code></li>"), "{body}");
     }
 
     #[test]

@@ -396,7 +396,10 @@ async fn a_third_party_client_gets_a_code_only_after_the_user_consents() {
     assert_eq!(signed_in.status(), StatusCode::OK, "the consent page, not a code");
     let session = session_cookie(&signed_in).unwrap();
     let body = signed_in.text().await.unwrap();
-    assert!(body.contains("Allow gallery access?") && body.contains("<li>posts:read</li>"), "{body}");
+    // Whose account, and what each scope lets the client do, in words.
+    assert!(body.contains("Allow gallery access?") && body.contains("signed in as <strong>alice</strong>"), "{body}");
+    assert!(body.contains("<li>Read posts <code>posts:read</code></li>"), "{body}");
+    assert!(body.contains("<li>Know who you are: your account id <code>openid</code></li>"), "{body}");
 
     let decide = |decision: &'static str, session: Option<String>| {
         let mut form = pairs.clone();
