@@ -4,19 +4,18 @@
 //! [`register_api`](crate::service::http::routes::register_api) adds these to both.
 
 use actix_web::http::Method;
-use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::service::health;
-use crate::service::http::routes::RouteTable;
+use crate::service::http::routes::{RouteTable, get_or_head};
 use crate::service::observability::metrics;
 
 /// The operations routes: path, method, handler.
 pub fn routes() -> RouteTable {
     vec![
-        ("/health/live", Method::GET, web::get().to(health::live)),
-        ("/health/ready", Method::GET, web::get().to(health::ready)),
-        ("/metrics", Method::GET, web::get().to(metrics::serve)),
+        ("/health/live", Method::GET, get_or_head().to(health::live)),
+        ("/health/ready", Method::GET, get_or_head().to(health::ready)),
+        ("/metrics", Method::GET, get_or_head().to(metrics::serve)),
     ]
 }
 

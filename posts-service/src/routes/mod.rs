@@ -11,17 +11,17 @@ pub mod public;
 
 use actix_web::http::Method;
 use actix_web::web;
-use auth_common::service::http::routes::RouteTable;
+use auth_common::service::http::routes::{RouteTable, get_or_head};
 
-/// Every route: path, method, handler.
+/// Every route: path, method, handler; the reads answer HEAD too.
 pub fn table() -> RouteTable {
     vec![
         ("/posts", Method::POST, web::post().to(posts::create_post)),
-        ("/posts", Method::GET, web::get().to(posts::list_posts)),
-        ("/posts/{id}", Method::GET, web::get().to(posts::get_post)),
+        ("/posts", Method::GET, get_or_head().to(posts::list_posts)),
+        ("/posts/{id}", Method::GET, get_or_head().to(posts::get_post)),
         ("/posts/{id}", Method::PUT, web::put().to(posts::update_post)),
         ("/posts/{id}", Method::DELETE, web::delete().to(posts::delete_post)),
-        ("/public/posts", Method::GET, web::get().to(public::list_public_posts)),
+        ("/public/posts", Method::GET, get_or_head().to(public::list_public_posts)),
     ]
 }
 

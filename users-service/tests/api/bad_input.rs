@@ -2,6 +2,7 @@
 
 use auth_common::testing::{now, stranger_key, user_claims};
 use reqwest::StatusCode;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 
 use crate::helpers::{challenge, error_of, spawn_users};
@@ -56,6 +57,24 @@ async fn unknown_routes_and_wrong_methods_answer_in_the_error_shape() {
     assert_eq!((status, body.error.as_str()), (StatusCode::NOT_FOUND, "not_found"));
     let (status, body) = error_of(users.client.delete(users.url("/users")).send().await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+}
+
+#[tokio::test]
+async fn a_read_answers_head_as_it_answers_get_without_the_body() {
+    let users = spawn_users().await;
+    let token = users.user_tokens("alice").await.access;
+    for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration", "/health/ready", "/users/me"] {
+        let get = users.client.get(users.url(path)).bearer_auth(&token).send().await.unwrap();
+        let head = users.client.head(users.url(path)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!((head.status(), get.status()), (StatusCode::OK, StatusCode::OK), "{path}");
+        for name in [CONTENT_TYPE, CONTENT_LENGTH] {
+            assert_eq!(head.headers().get(&name), get.headers().get(&name), "{path}: {name}");
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}: HEAD sent a body");
+    }
+    // Not the sign-in page's GET, which sets a cookie and may issue a code.
+    let head = users.client.head(users.url("/oauth/authorize")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]

@@ -66,9 +66,11 @@ impl ManageConnection for ConnectionManager {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
                 let mut conn = SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; the busy timeout makes a second
-                // writer wait for the lock instead of failing at once.
+                // writer wait for the lock instead of failing at once. It comes first:
+                // switching a fresh file to WAL takes that lock too, and replicas
+                // starting together on it would otherwise fail with "database is locked".
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
@@ -161,5 +163,22 @@ mod tests {
         conn.last_used = idle;
         manager.is_valid(&mut conn).unwrap();
         assert!(conn.last_used > idle, "idle: pinged, and the ping counts as a use");
+    }
+
+    /// Replicas starting together on a fresh file: switching it to WAL needs the lock
+    /// another process may hold, so a connection waits for it rather than failing.
+    #[test]
+    fn a_new_sqlite_connection_waits_for_a_lock_another_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db").display().to_string();
+        let mut holder = SqliteConnection::establish(&path).unwrap();
+        holder.batch_execute("CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);").unwrap();
+        let manager = ConnectionManager { url: path, backend: Backend::Sqlite };
+        let waiting = std::thread::spawn(move || manager.connect().map(|_| ()));
+        // Not time passing for an outcome: it lets the connection meet the lock first (it
+        // failed at once with "database is locked" when the busy timeout came second).
+        std::thread::sleep(Duration::from_millis(300));
+        holder.batch_execute("COMMIT").unwrap();
+        waiting.join().unwrap().expect("connects once the lock is released");
     }
 }

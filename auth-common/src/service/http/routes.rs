@@ -2,11 +2,20 @@
 //! `/docs` page.
 
 use actix_web::http::Method;
-use actix_web::{Route, web};
+use actix_web::{Route, guard, web};
 
 /// Every route of a service: path, method, handler. Services list their routes once, in a
 /// table a test also compares with their OpenAPI document.
 pub type RouteTable = Vec<(&'static str, Method, Route)>;
+
+/// A route for a safe read: `GET`, and `HEAD` answered by the same handler. RFC 9110
+/// §9.3.2 asks a server that answers GET to answer HEAD alike (monitors and caches send
+/// it); the HTTP/1 codec sends the headers and `Content-Length` of the GET and drops the
+/// body. Not for a GET with effects (the sign-in and sign-out pages): a HEAD that starts a
+/// session or ends one would be a surprise.
+pub fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
 
 /// Registers a service's own route `table` and the operations routes (health, metrics;
 /// see [`register_routes`]), then `/openapi.json` and the `/docs` page for its own
