@@ -204,7 +204,13 @@ pub fn origin_of(uri: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::body::MessageBody;
+
     use super::*;
+
+    fn body_of(response: HttpResponse) -> String {
+        String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap()
+    }
 
     #[test]
     fn every_value_is_escaped() {
@@ -224,8 +230,7 @@ mod tests {
             csp.contains("form-action 'self' http://localhost:8080") && csp.contains("frame-ancestors 'none'"),
             "{csp}"
         );
-        use actix_web::body::MessageBody;
-        let body = String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+        let body = body_of(response);
         assert!(!body.contains("<script>") && !body.contains("<b>app") && !body.contains("<i>"), "{body}");
         assert!(body.contains("&lt;script&gt;") || body.contains("&quot;&gt;&lt;script"), "{body}");
     }
@@ -240,9 +245,7 @@ mod tests {
             fields: &fields,
             csrf: "c",
         };
-        use actix_web::body::MessageBody;
-        let response = consent(&form, "https://gallery.example");
-        let body = String::from_utf8(response.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+        let body = body_of(consent(&form, "https://gallery.example"));
         assert!(body.contains("signed in as <strong>&lt;alice&gt;</strong>"), "{body}");
         assert!(body.contains("<li>Read posts <code>posts:read</code></li>"), "{body}");
         // A scope without words of its own is still listed, as written.
